@@ -1,0 +1,165 @@
+#!/usr/bin/env bash
+# The test stack: a real dockerd, two real registries (one open, one with htpasswd auth) and a
+# throttling proxy in front of the open one, all on this machine, all under one folder.
+#   scripts/test-stack.sh up     install what is missing, start everything, build and push the
+#                                test images, write $DPULL_STACK_DIR/env (KEY=VALUE lines)
+#   scripts/test-stack.sh down   stop everything and remove the folder
+# Needs root (apt-get, dockerd). Ports are fixed and uncommon; `up` first tears down a previous stack.
+set -euo pipefail
+
+STACK_DIR=${DPULL_STACK_DIR:-/tmp/dpull-stack}
+REGISTRY_PORT=${DPULL_REGISTRY_PORT:-5731}
+AUTH_REGISTRY_PORT=$((REGISTRY_PORT + 1))
+SLOW_REGISTRY_PORT=$((REGISTRY_PORT + 2))
+SLOW_RATE=${DPULL_SLOW_RATE:-2000000}   # bytes per second through the throttling proxy
+here=$(cd "$(dirname "$0")" && pwd)
+
+log() { printf 'test-stack: %s\n' "$*" >&2; }
+
+install_missing() {
+  local need=()
+  command -v dockerd >/dev/null || need+=(docker.io)
+  command -v docker-registry >/dev/null || need+=(docker-registry)
+  command -v htpasswd >/dev/null || need+=(apache2-utils)
+  command -v tmux >/dev/null || need+=(tmux)
+  [ -x /usr/bin/docker ] || need+=(docker.io)
+  if [ ${#need[@]} -gt 0 ]; then
+    log "installing ${need[*]}"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
+  fi
+}
+
+wait_for() { # wait_for SECONDS COMMAND...
+  local deadline=$((SECONDS + $1)); shift
+  until "$@" >/dev/null 2>&1; do
+    [ $SECONDS -lt $deadline ] || return 1
+    sleep 0.2
+  done
+}
+
+start_registry() { # start_registry NAME PORT [HTPASSWD]
+  local name=$1 port=$2 htpasswd=${3:-}
+  mkdir -p "$STACK_DIR/$name"
+  {
+    echo "version: 0.1"
+    echo "log: { level: error, accesslog: { disabled: true } }"
+    echo "storage: { filesystem: { rootdirectory: $STACK_DIR/$name/data }, delete: { enabled: true } }"
+    echo "http: { addr: 127.0.0.1:$port, secret: dpull-test-stack }"
+    if [ -n "$htpasswd" ]; then
+      echo "auth: { htpasswd: { realm: dpull-test, path: $htpasswd } }"
+    fi
+  } > "$STACK_DIR/$name/config.yml"
+  docker-registry serve "$STACK_DIR/$name/config.yml" > "$STACK_DIR/$name/log" 2>&1 &
+  echo $! > "$STACK_DIR/$name/pid"
+  wait_for 20 curl -fsS -o /dev/null "http://127.0.0.1:$port/v2/" || [ -n "$htpasswd" ] ||
+    { log "registry $name did not start"; cat "$STACK_DIR/$name/log" >&2; return 1; }
+}
+
+random_layers() { # random_layers DIR COUNT BYTES: writes file0..fileN-1 of random bytes
+  local dir=$1 count=$2 bytes=$3 i
+  mkdir -p "$dir"
+  for ((i = 0; i < count; i++)); do head -c "$bytes" /dev/urandom > "$dir/file$i"; done
+}
+
+build_image() { # build_image DIR TAG [FROM]: one COPY (one layer) per file in DIR
+  local dir=$1 tag=$2 from=${3:-scratch} f
+  {
+    echo "FROM $from"
+    for f in $(cd "$dir" && ls | sort -V); do echo "COPY $f /$(basename "$dir")-$f"; done
+  } > "$STACK_DIR/Dockerfile"
+  docker build -q -f "$STACK_DIR/Dockerfile" -t "$tag" "$dir" >> "$STACK_DIR/build.log" 2>&1 ||
+    { log "docker build $tag failed"; tail -20 "$STACK_DIR/build.log" >&2; return 1; }
+}
+
+up() {
+  [ "$(id -u)" = 0 ] || { log "must run as root"; exit 1; }
+  down quiet
+  install_missing
+  mkdir -p "$STACK_DIR"
+  local sock="$STACK_DIR/docker.sock"
+
+  echo '{}' > "$STACK_DIR/daemon.json"
+  dockerd --config-file "$STACK_DIR/daemon.json" --bridge=none --iptables=false --ip6tables=false \
+    --storage-driver=vfs --data-root "$STACK_DIR/data" --exec-root "$STACK_DIR/exec" \
+    --pidfile "$STACK_DIR/dockerd.pid" -H "unix://$sock" > "$STACK_DIR/dockerd.log" 2>&1 &
+  wait_for 60 curl -fsS --unix-socket "$sock" http://localhost/_ping ||
+    { log "dockerd did not start"; tail -20 "$STACK_DIR/dockerd.log" >&2; exit 1; }
+
+  local password
+  password=$(head -c 18 /dev/urandom | base64 | tr -d '/+=')
+  htpasswd -Bbn dpull "$password" > "$STACK_DIR/htpasswd"
+  start_registry registry "$REGISTRY_PORT"
+  start_registry registry-auth "$AUTH_REGISTRY_PORT" "$STACK_DIR/htpasswd"
+  node "$here/throttle-proxy.mjs" "$SLOW_REGISTRY_PORT" "$REGISTRY_PORT" "$SLOW_RATE" \
+    > "$STACK_DIR/proxy.log" 2>&1 &
+  echo $! > "$STACK_DIR/proxy.pid"
+  wait_for 20 curl -fsS -o /dev/null "http://127.0.0.1:$SLOW_REGISTRY_PORT/v2/"
+
+  # Debian's docker client (same release as the daemon) builds with the classic builder.
+  docker() { /usr/bin/docker "$@"; }
+  export DOCKER_HOST="unix://$sock" DOCKER_CONFIG="$STACK_DIR/docker-config" DOCKER_BUILDKIT=0
+  mkdir -p "$DOCKER_CONFIG"
+  local reg="127.0.0.1:$REGISTRY_PORT" ctx="$STACK_DIR/build"
+  log "building and pushing test images"
+  random_layers "$ctx/three" 3 3000000
+  build_image "$ctx/three" "$reg/demo/three:1.0"
+  random_layers "$ctx/three-plus" 1 2000000
+  build_image "$ctx/three-plus" "$reg/demo/three:1.1" "$reg/demo/three:1.0"
+  random_layers "$ctx/eight" 8 1500000
+  build_image "$ctx/eight" "$reg/demo/eight:1.0"
+  random_layers "$ctx/forty" 40 40000
+  build_image "$ctx/forty" "$reg/demo/forty:1.0"
+  local image
+  for image in demo/three:1.0 demo/three:1.1 demo/eight:1.0 demo/forty:1.0; do
+    docker push -q "$reg/$image" >/dev/null
+  done
+  docker login -u dpull --password-stdin "127.0.0.1:$AUTH_REGISTRY_PORT" <<< "$password" >/dev/null 2>&1
+  docker tag "$reg/demo/three:1.0" "127.0.0.1:$AUTH_REGISTRY_PORT/private/three:1.0"
+  docker push -q "127.0.0.1:$AUTH_REGISTRY_PORT/private/three:1.0" >/dev/null
+  # The engine starts the tests empty: every pull is a real download from the registry.
+  docker image ls -q | sort -u | xargs -r docker rmi -f >/dev/null
+  docker image prune -af >/dev/null
+  rm -rf "$DOCKER_CONFIG" "$ctx"
+
+  cat > "$STACK_DIR/env" <<ENV
+DPULL_TEST_DOCKER_HOST=unix://$sock
+DPULL_TEST_REGISTRY=$reg
+DPULL_TEST_SLOW_REGISTRY=127.0.0.1:$SLOW_REGISTRY_PORT
+DPULL_TEST_AUTH_REGISTRY=127.0.0.1:$AUTH_REGISTRY_PORT
+DPULL_TEST_AUTH_USER=dpull
+DPULL_TEST_AUTH_PASSWORD=$password
+DPULL_TEST_DOWN_REGISTRY=127.0.0.1:$((REGISTRY_PORT + 3))
+ENV
+  log "up: $STACK_DIR/env"
+}
+
+stop_pidfile() { # stop_pidfile FILE: TERM, wait up to 10 s, then KILL
+  local file=$1 pid
+  [ -f "$file" ] || return 0
+  pid=$(cat "$file")
+  if kill -0 "$pid" 2>/dev/null; then
+    kill "$pid" 2>/dev/null || true
+    wait_for 10 bash -c "! kill -0 $pid" || kill -9 "$pid" 2>/dev/null || true
+  fi
+  rm -f "$file"
+}
+
+down() {
+  [ -d "$STACK_DIR" ] || return 0
+  stop_pidfile "$STACK_DIR/proxy.pid"
+  stop_pidfile "$STACK_DIR/registry/pid"
+  stop_pidfile "$STACK_DIR/registry-auth/pid"
+  stop_pidfile "$STACK_DIR/dockerd.pid"
+  # dockerd's own containerd and any mounts under the stack folder go with it.
+  pkill -f "containerd.*$STACK_DIR" 2>/dev/null || true
+  grep -o " $STACK_DIR[^ ]*" /proc/mounts | sort -r | xargs -r -n1 umount -l 2>/dev/null || true
+  rm -rf "$STACK_DIR"
+  [ "${1:-}" = quiet ] || log "down"
+}
+
+case "${1:-}" in
+  up) up ;;
+  down) down ;;
+  *) echo "usage: $0 up|down" >&2; exit 2 ;;
+esac

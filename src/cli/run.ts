@@ -1,0 +1,110 @@
+import { readFileSync } from 'node:fs';
+import { parseOptions, CommanderExit, type CliOptions } from './options.js';
+import { formatReference, parseReference, withDefaultTag, DEFAULT_TAG } from '../reference/reference.js';
+import { resolveEngineAddress } from '../engine/address.js';
+import { pullEvents } from '../pull/pull-events.js';
+import { PullState } from '../state/pull-state.js';
+import { createRenderer, pickMode, type Outcome } from '../render/renderer.js';
+import { DpullError, ExitCode, usageError } from '../errors.js';
+import { sanitize } from '../sanitize.js';
+
+export interface CliIO {
+  stdout: NodeJS.WriteStream;
+  stderr: NodeJS.WriteStream;
+  env: NodeJS.ProcessEnv;
+  clock: () => number;
+}
+
+const version = (): string =>
+  (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+
+/** Interrupted by a signal: the request was aborted, the exit code says which signal. */
+class Interrupted extends Error {
+  constructor(readonly exitCode: number) {
+    super('interrupted');
+  }
+}
+
+function describeFailure(err: unknown): DpullError {
+  if (err instanceof DpullError) return err;
+  const message = err instanceof Error ? err.message : String(err);
+  return new DpullError(`unexpected error: ${sanitize(message)}`, ExitCode.pullFailed, { cause: err });
+}
+
+/** Runs the dpull command; resolves with the exit code. Never throws. */
+export async function runCli(args: string[], io: CliIO): Promise<number> {
+  const printError = (message: string) => io.stderr.write(`dpull: ${message}\n`);
+  let options: CliOptions;
+  try {
+    options = parseOptions(args, version(), { out: (s) => io.stdout.write(s), err: (s) => io.stderr.write(s) });
+  } catch (err) {
+    if (err instanceof CommanderExit) return err.exitCode;
+    const failure = describeFailure(err);
+    printError(failure.message);
+    return failure.exitCode;
+  }
+
+  let reference;
+  let engine;
+  try {
+    reference = parseReference(options.image);
+    if (options.allTags && (reference.tag !== undefined || reference.digest !== undefined)) {
+      throw usageError("tag can't be used with --all-tags/-a");
+    }
+    engine = resolveEngineAddress(options.host, io.env);
+  } catch (err) {
+    const failure = describeFailure(err);
+    printError(failure.message);
+    return failure.exitCode;
+  }
+
+  const target = options.allTags ? reference : withDefaultTag(reference);
+  const mode = pickMode(options, io.stderr, io.env);
+  if (mode !== 'quiet' && !options.allTags && reference.tag === undefined && reference.digest === undefined) {
+    io.stderr.write(`Using default tag: ${DEFAULT_TAG}\n`);
+  }
+  const label = sanitize(options.image);
+  const renderer = await createRenderer(mode, { stream: io.stderr, label, clock: io.clock, env: io.env });
+
+  const controller = new AbortController();
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (controller.signal.aborted) process.exit(signal === 'SIGINT' ? ExitCode.interrupted : ExitCode.terminated);
+    controller.abort(new Interrupted(signal === 'SIGINT' ? ExitCode.interrupted : ExitCode.terminated));
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+
+  const state = new PullState(io.clock());
+  let outcome: Outcome = { kind: 'pulled' };
+  let exitCode: number = ExitCode.ok;
+  renderer.start(engine.url);
+  try {
+    const events = pullEvents({
+      engine,
+      name: target.name,
+      ...(options.allTags ? {} : { tag: target.digest ?? target.tag }),
+      ...(options.platform !== undefined && { platform: options.platform }),
+      signal: controller.signal,
+    });
+    for await (const event of events) {
+      state.apply(event, io.clock());
+      renderer.update(state);
+    }
+  } catch (err) {
+    if (err instanceof Interrupted) {
+      outcome = { kind: 'interrupted' };
+      exitCode = err.exitCode;
+    } else {
+      const error = describeFailure(err);
+      outcome = { kind: 'failed', error };
+      exitCode = error.exitCode;
+    }
+  } finally {
+    process.removeListener('SIGINT', onSignal);
+    process.removeListener('SIGTERM', onSignal);
+  }
+  renderer.finish(state, outcome);
+  if (outcome.kind === 'failed') printError(outcome.error.message);
+  if (outcome.kind === 'pulled') io.stdout.write(`${formatReference(target)}\n`);
+  return exitCode;
+}

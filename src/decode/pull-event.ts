@@ -1,0 +1,99 @@
+import { sanitize } from '../sanitize.js';
+
+/** Where a layer is in its pull, from the engine's status text. */
+export type LayerPhase =
+  | 'pending' // Pulling fs layer
+  | 'waiting' // Waiting
+  | 'downloading' // Downloading
+  | 'verifying' // Verifying Checksum
+  | 'downloaded' // Download complete
+  | 'extracting' // Extracting
+  | 'complete' // Pull complete
+  | 'exists' // Already exists
+  | 'retrying' // Retrying in N seconds
+  | 'other'; // a status dpull does not know; shown as the engine sent it
+
+/** One message of the engine's pull stream, typed. All text is sanitised. */
+export type PullEvent =
+  /** `Pulling from demo/big` with id `2.0`: a tag's block begins (one per tag with -a). */
+  | { type: 'pulling'; repository: string; tag: string }
+  | {
+      type: 'layer';
+      id: string;
+      phase: LayerPhase;
+      /** The engine's status text, e.g. `Pulling fs layer`. */
+      status: string;
+      current?: number;
+      total?: number;
+      /** `s` when the engine reports Extracting as seconds elapsed (containerd image store). */
+      units?: string;
+      /** Seconds until the next attempt, for `retrying`. */
+      retryIn?: number;
+    }
+  | { type: 'digest'; digest: string }
+  /** `Status: Downloaded newer image for …` / `Status: Image is up to date for …`. */
+  | { type: 'status'; message: string; upToDate: boolean }
+  /** Any other line with text; shown as it is. */
+  | { type: 'message'; message: string; id?: string }
+  | { type: 'error'; message: string };
+
+const LAYER_PHASES: Record<string, LayerPhase> = {
+  'Pulling fs layer': 'pending',
+  Waiting: 'waiting',
+  Downloading: 'downloading',
+  'Verifying Checksum': 'verifying',
+  'Download complete': 'downloaded',
+  Extracting: 'extracting',
+  'Pull complete': 'complete',
+  'Already exists': 'exists',
+};
+
+interface RawMessage {
+  status?: unknown;
+  id?: unknown;
+  progressDetail?: { current?: unknown; total?: unknown; units?: unknown };
+  error?: unknown;
+  errorDetail?: { message?: unknown };
+}
+
+const text = (value: unknown) => (typeof value === 'string' ? sanitize(value) : undefined);
+const count = (value: unknown) =>
+  typeof value === 'number' && Number.isFinite(value) && value >= 0 ? value : undefined;
+
+/** Turns one decoded engine message into a typed event, or undefined for a line with nothing to show. */
+export function toPullEvent(raw: object): PullEvent | undefined {
+  const message = raw as RawMessage;
+  const error = text(message.errorDetail?.message) || text(message.error);
+  if (message.errorDetail !== undefined || message.error !== undefined) {
+    return { type: 'error', message: error || 'the engine reported an error without a message' };
+  }
+  const status = text(message.status)?.trim();
+  const id = text(message.id);
+  if (!status) return undefined;
+
+  const pullingFrom = /^Pulling from (.+)$/.exec(status);
+  if (pullingFrom) return { type: 'pulling', repository: pullingFrom[1], tag: id ?? '' };
+  if (status.startsWith('Digest: ')) return { type: 'digest', digest: status.slice('Digest: '.length) };
+  if (status.startsWith('Status: ')) {
+    const msg = status.slice('Status: '.length);
+    return { type: 'status', message: msg, upToDate: msg.startsWith('Image is up to date') };
+  }
+  if (!id) return { type: 'message', message: status };
+
+  const retry = /^Retrying in (\d+) seconds?$/.exec(status);
+  const phase: LayerPhase = retry ? 'retrying' : (LAYER_PHASES[status] ?? 'other');
+  const detail = message.progressDetail ?? {};
+  const current = count(detail.current);
+  const total = count(detail.total);
+  const units = text(detail.units);
+  return {
+    type: 'layer',
+    id,
+    phase,
+    status,
+    ...(current !== undefined && { current }),
+    ...(total !== undefined && total > 0 && { total }),
+    ...(units !== undefined && { units }),
+    ...(retry && { retryIn: Number(retry[1]) }),
+  };
+}

@@ -1,0 +1,29 @@
+/** Exit codes, one per kind of failure the user can act on differently. */
+export const ExitCode = {
+  ok: 0,
+  pullFailed: 1,
+  usage: 2,
+  engineUnreachable: 3,
+  interrupted: 130,
+  terminated: 143,
+} as const;
+
+export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
+
+/**
+ * An error whose message is fit to show the user as one line, carrying the exit code the CLI
+ * ends with. Anything else that reaches the top is a bug and is reported as such.
+ */
+export class DpullError extends Error {
+  constructor(
+    message: string,
+    readonly exitCode: ExitCodeValue,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = 'DpullError';
+  }
+}
+
+export const usageError = (message: string) => new DpullError(message, ExitCode.usage);
+export const pullError = (message: string) => new DpullError(message, ExitCode.pullFailed);

@@ -1,0 +1,34 @@
+/** Byte counts in decimal units, as the docker CLI and registries report them. */
+export function formatBytes(bytes: number): string {
+  const units = ['B', 'kB', 'MB', 'GB', 'TB'];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1000 && unit < units.length - 1) {
+    value /= 1000;
+    unit++;
+  }
+  const digits = unit === 0 || value >= 100 ? 0 : 1;
+  return `${value.toFixed(digits)} ${units[unit]}`;
+}
+
+/** `current/total unit` with one unit for both, so `61.2/145 MB` reads at a glance. */
+export function formatProgress(current: number, total: number): string {
+  const [totalValue, unit] = formatBytes(total).split(' ');
+  const scale = Number(totalValue) === 0 ? 1 : total / Number(totalValue);
+  const currentValue = current / scale;
+  const digits = totalValue.includes('.') ? 1 : currentValue >= 100 || unit === 'B' ? 0 : 1;
+  return `${currentValue.toFixed(digits)}/${totalValue} ${unit}`;
+}
+
+export const formatSpeed = (bytesPerSecond: number) => `${formatBytes(bytesPerSecond)}/s`;
+
+/** `9s`, `2m05s`, `1h02m`. */
+export function formatDuration(seconds: number): string {
+  const s = Math.max(0, Math.round(seconds));
+  if (s < 60) return `${s}s`;
+  if (s < 3600) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
+  return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
+}
+
+export const formatPercent = (current: number, total: number) =>
+  `${Math.min(100, Math.floor((current * 100) / total))}%`;

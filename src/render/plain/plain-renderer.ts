@@ -1,0 +1,101 @@
+import { isCI } from 'ci-info';
+import type { Outcome, Renderer, RendererOptions } from '../renderer.js';
+import type { PullState } from '../../state/pull-state.js';
+import type { LayerPhase } from '../../decode/pull-event.js';
+import type { LayerRecord } from '../../state/layer-state.js';
+import { colours } from '../colour.js';
+import { formatBytes, formatDuration, formatPercent, formatProgress, formatSpeed } from '../format.js';
+import { resultLines } from '../result-lines.js';
+
+/** Phases worth a line of their own in a log; the rest (Waiting, Verifying …) are noise there. */
+const LOGGED: ReadonlySet<LayerPhase> = new Set(['pending', 'downloading', 'downloaded', 'complete', 'exists', 'retrying', 'other']);
+
+/** Seconds between progress lines while bytes move: a CI log wants fewer. */
+export const progressIntervalSeconds = (env: NodeJS.ProcessEnv) => (isCI || env.CI === 'true' ? 10 : 5);
+
+/**
+ * Output for logs and pipes: no escape bytes, one line per meaningful layer change, and while
+ * bytes move an overall progress line every few seconds, so a log is never silent for minutes.
+ * Every line starts with the image, so interleaved logs stay readable.
+ */
+export class PlainRenderer implements Renderer {
+  private readonly printedPhase = new Map<string, string>();
+  private printedTags = 0;
+  private printedMessages = 0;
+  private lastProgressAt: number;
+  private lastProgressBytes = 0;
+  private readonly intervalMs: number;
+
+  constructor(private readonly options: RendererOptions) {
+    this.lastProgressAt = options.clock();
+    this.intervalMs = progressIntervalSeconds(options.env) * 1000;
+  }
+
+  start(): void {}
+
+  update(state: PullState): void {
+    const lines: string[] = [];
+    for (; this.printedTags < state.tags.length; this.printedTags++) {
+      const { tag, repository } = state.tags[this.printedTags];
+      if (repository !== undefined) lines.push(`${tag !== '' ? `${tag}: ` : ''}Pulling from ${repository}`);
+    }
+    for (; this.printedMessages < state.messages.length; this.printedMessages++) {
+      lines.push(state.messages[this.printedMessages]);
+    }
+    for (const layer of state.layers.values()) {
+      const line = this.layerChange(layer);
+      if (line !== undefined) lines.push(line);
+    }
+    const progress = this.progressLine(state);
+    if (progress !== undefined) lines.push(progress);
+    this.write(lines);
+  }
+
+  finish(state: PullState, outcome: Outcome): void {
+    this.update(state);
+    if (outcome.kind !== 'pulled') return;
+    const t = state.totals(this.options.clock());
+    const summary = [
+      `pulled in ${formatDuration(t.elapsedMs / 1000)}`,
+      `${formatBytes(t.downloadedBytes)} downloaded`,
+      `${t.pulled} layer${t.pulled === 1 ? '' : 's'} pulled`,
+      `${t.reused} already present`,
+    ];
+    this.write([...resultLines(state, colours(this.options.stream, this.options.env, false)), summary.join(', ')]);
+  }
+
+  private layerChange(layer: LayerRecord): string | undefined {
+    // A retry countdown is one change, not one per second.
+    const key = layer.phase === 'retrying' ? 'retrying' : layer.phase === 'other' ? `other:${layer.status}` : layer.phase;
+    if (this.printedPhase.get(layer.id) === key || !LOGGED.has(layer.phase)) return undefined;
+    this.printedPhase.set(layer.id, key);
+    let status = layer.status;
+    if (layer.phase === 'downloading' && layer.size !== undefined) status += ` ${formatBytes(layer.size)}`;
+    if (layer.phase === 'retrying' && layer.retryIn !== undefined) status = `Retrying in ${layer.retryIn}s`;
+    return `${layer.id}: ${status}`;
+  }
+
+  private progressLine(state: PullState): string | undefined {
+    const now = this.options.clock();
+    if (now - this.lastProgressAt < this.intervalMs) return undefined;
+    state.tick(now);
+    const t = state.totals(now);
+    if (t.downloadedBytes === this.lastProgressBytes || t.knownBytes === 0) return undefined;
+    this.lastProgressAt = now;
+    this.lastProgressBytes = t.downloadedBytes;
+    const parts = [
+      ...(t.sizesKnown ? [formatPercent(t.downloadedBytes, t.knownBytes)] : []),
+      formatProgress(t.downloadedBytes, t.knownBytes) + (t.sizesKnown ? '' : '+'),
+      ...(t.bytesPerSecond !== undefined ? [formatSpeed(t.bytesPerSecond)] : []),
+      ...(t.etaSeconds !== undefined ? [`ETA ${formatDuration(t.etaSeconds)}`] : []),
+      `${t.pulled + t.reused}/${t.layers} layers`,
+    ];
+    return parts.join('  ');
+  }
+
+  private write(lines: string[]): void {
+    if (lines.length === 0) return;
+    const label = this.options.label;
+    this.options.stream.write(lines.map((line) => `${label}  ${line}\n`).join(''));
+  }
+}

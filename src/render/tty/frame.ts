@@ -1,0 +1,126 @@
+import type { ChalkInstance } from 'chalk';
+import type { PullState, PullTotals } from '../../state/pull-state.js';
+import { ACTIVE, FINISHED, type LayerRecord } from '../../state/layer-state.js';
+import { formatDuration, formatPercent, formatProgress, formatSpeed } from '../format.js';
+import { truncateLine, type Line } from './line.js';
+
+export interface View {
+  columns: number;
+  rows: number;
+  now: number;
+  /** The last frame: every layer shown, nothing folded (the screen will not be redrawn again). */
+  final: boolean;
+}
+
+const STATUS_WIDTH = 18; // "Verifying Checksum"
+const BAR_MIN = 10;
+const BAR_MAX = 40;
+
+function layerStatus(layer: LayerRecord): string {
+  if (layer.phase === 'retrying' && layer.retryIn !== undefined) return `Retrying in ${layer.retryIn}s`;
+  return layer.status;
+}
+
+function layerStyle(layer: LayerRecord, c: ChalkInstance, failed: boolean): (s: string) => string {
+  if (FINISHED.has(layer.phase)) return c.green;
+  if (failed) return c.red;
+  if (layer.phase === 'retrying') return c.yellow;
+  if (ACTIVE.has(layer.phase)) return c.cyan;
+  return c.dim;
+}
+
+function progressBar(current: number, total: number, width: number): string {
+  const filled = Math.min(width, Math.floor((current / total) * width));
+  return '█'.repeat(filled) + '░'.repeat(width - filled);
+}
+
+/** `id  status  [bar]  current/total`, the bar sized to the room left. */
+export function layerLine(layer: LayerRecord, columns: number, c: ChalkInstance, failed: boolean): Line {
+  const style = layerStyle(layer, c, failed);
+  const line: Line = [
+    { text: layer.id.slice(0, 12), style: c.bold },
+    { text: '  ' },
+    { text: layerStatus(layer).padEnd(STATUS_WIDTH), style },
+  ];
+  const { current, total } = layer;
+  if (current !== undefined && layer.units === 's') {
+    line.push({ text: `  ${formatDuration(current)}`, style: c.dim });
+  } else if (current !== undefined && total !== undefined) {
+    const numbers = `  ${formatProgress(Math.min(current, total), total)}`;
+    const used = 12 + 2 + STATUS_WIDTH + numbers.length + 2;
+    const barWidth = Math.min(BAR_MAX, columns - used);
+    if (barWidth >= BAR_MIN) line.push({ text: '  ' }, { text: progressBar(current, total, barWidth), style });
+    line.push({ text: numbers });
+  } else if (layer.phase === 'complete' || layer.phase === 'downloaded') {
+    if (layer.size !== undefined) line.push({ text: `  ${formatProgress(layer.size, layer.size).split('/')[1]}`, style: c.dim });
+  }
+  return truncateLine(line, columns);
+}
+
+/** `3/8 layers · 12.3/45.6 MB · 27% · 4.2 MB/s · ETA 8s · 5s`, the parts that fit. */
+export function totalsLine(totals: PullTotals, columns: number, c: ChalkInstance): Line {
+  const done = totals.pulled + totals.reused;
+  const parts = [`${done}/${totals.layers} layers`];
+  if (totals.reused > 0) parts.push(`${totals.reused} reused`);
+  if (totals.knownBytes > 0) {
+    parts.push(formatProgress(totals.downloadedBytes, totals.knownBytes) + (totals.sizesKnown ? '' : '+'));
+    if (totals.sizesKnown) parts.push(formatPercent(totals.downloadedBytes, totals.knownBytes));
+  }
+  if (totals.bytesPerSecond !== undefined && totals.downloadedBytes < totals.knownBytes) {
+    parts.push(formatSpeed(totals.bytesPerSecond));
+  }
+  if (totals.etaSeconds !== undefined) parts.push(`ETA ${formatDuration(totals.etaSeconds)}`);
+  parts.push(formatDuration(totals.elapsedMs / 1000));
+  const line: Line = [];
+  for (const part of parts) {
+    if (line.length > 0) line.push({ text: ' · ', style: c.dim });
+    line.push({ text: part });
+  }
+  return truncateLine(line, columns);
+}
+
+/** What fits: active layers first, then the rest in order; everything else summed up in one line. */
+function foldLayers(layers: LayerRecord[], room: number): { shown: LayerRecord[]; hidden: LayerRecord[] } {
+  if (layers.length <= room) return { shown: layers, hidden: [] };
+  const slots = Math.max(0, room - 1); // one line for the summary
+  const rank = (l: LayerRecord) => (ACTIVE.has(l.phase) ? 0 : FINISHED.has(l.phase) ? 2 : 1);
+  const chosen = new Set(
+    layers
+      .map((layer, index) => ({ layer, index }))
+      .sort((a, b) => rank(a.layer) - rank(b.layer) || a.index - b.index)
+      .slice(0, slots)
+      .map((x) => x.layer),
+  );
+  return { shown: layers.filter((l) => chosen.has(l)), hidden: layers.filter((l) => !chosen.has(l)) };
+}
+
+function foldLine(hidden: LayerRecord[], columns: number, c: ChalkInstance): Line {
+  const count = (test: (l: LayerRecord) => boolean) => hidden.filter(test).length;
+  const parts = [
+    [count((l) => l.phase === 'complete'), 'complete'],
+    [count((l) => l.phase === 'exists'), 'already present'],
+    [count((l) => ACTIVE.has(l.phase)), 'active'],
+    [count((l) => !ACTIVE.has(l.phase) && !FINISHED.has(l.phase)), 'waiting'],
+  ]
+    .filter(([n]) => (n as number) > 0)
+    .map(([n, what]) => `${n} ${what}`);
+  return truncateLine([{ text: `… ${parts.join(', ')}`, style: c.dim }], columns);
+}
+
+/**
+ * The display as lines: a header, one line per layer, the totals. It never has more lines than
+ * the terminal has rows minus one (so the cursor can always reach its first line) unless final.
+ */
+export function renderFrame(state: PullState, title: string, view: View, c: ChalkInstance): Line[] {
+  const width = Math.max(1, view.columns - 1); // never touch the last column: no auto-wrap, ever
+  const failed = state.error !== undefined;
+  const lines: Line[] = [truncateLine([{ text: title, style: c.bold }], width)];
+  const layers = [...state.layers.values()];
+  const room = view.final ? layers.length : Math.max(0, view.rows - 1 - 2);
+  const { shown, hidden } = foldLayers(layers, room);
+  for (const layer of shown) lines.push(layerLine(layer, width, c, failed));
+  if (hidden.length > 0) lines.push(foldLine(hidden, width, c));
+  if (layers.length > 0) lines.push(totalsLine(state.totals(view.now), width, c));
+  if (!view.final && lines.length > view.rows - 1) return lines.slice(0, Math.max(1, view.rows - 1));
+  return lines;
+}

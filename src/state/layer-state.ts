@@ -1,0 +1,53 @@
+import type { LayerPhase, PullEvent } from '../decode/pull-event.js';
+
+/** One layer of the pull, as the user should see it. */
+export interface LayerRecord {
+  id: string;
+  phase: LayerPhase;
+  /** The engine's latest status text. */
+  status: string;
+  /** Progress of the current phase (download or extraction), when the engine sent one. */
+  current?: number;
+  total?: number;
+  units?: string;
+  /** The layer's download size, once known; kept through the later phases. */
+  size?: number;
+  /** Bytes of this layer downloaded in this pull. */
+  downloaded: number;
+  retryIn?: number;
+}
+
+const DOWNLOAD_DONE: ReadonlySet<LayerPhase> = new Set(['verifying', 'downloaded', 'extracting', 'complete']);
+export const FINISHED: ReadonlySet<LayerPhase> = new Set(['complete', 'exists']);
+export const ACTIVE: ReadonlySet<LayerPhase> = new Set(['downloading', 'verifying', 'downloaded', 'extracting', 'retrying']);
+
+export function newLayer(id: string): LayerRecord {
+  return { id, phase: 'pending', status: 'Pulling fs layer', downloaded: 0 };
+}
+
+/** The layer after one of its events. Pure. */
+export function applyLayerEvent(layer: LayerRecord, event: Extract<PullEvent, { type: 'layer' }>): LayerRecord {
+  const next: LayerRecord = { ...layer, phase: event.phase, status: event.status };
+  delete next.current;
+  delete next.total;
+  delete next.units;
+  delete next.retryIn;
+  if (event.current !== undefined) next.current = event.current;
+  if (event.total !== undefined) next.total = event.total;
+  if (event.units !== undefined) next.units = event.units;
+  if (event.retryIn !== undefined) next.retryIn = event.retryIn;
+
+  if (event.phase === 'downloading') {
+    if (event.total !== undefined) next.size = event.total;
+    if (event.current !== undefined) {
+      // current can exceed a wrong total; never count more than the layer's size.
+      next.downloaded = next.size !== undefined ? Math.min(event.current, next.size) : event.current;
+    }
+  } else if (DOWNLOAD_DONE.has(event.phase)) {
+    if (next.size === undefined && event.phase === 'extracting' && event.units === undefined) next.size = event.total;
+    if (next.size !== undefined) next.downloaded = next.size;
+  } else if (event.phase === 'exists') {
+    next.downloaded = 0;
+  }
+  return next;
+}

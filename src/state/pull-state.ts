@@ -1,0 +1,119 @@
+import type { PullEvent } from '../decode/pull-event.js';
+import { ACTIVE, FINISHED, applyLayerEvent, newLayer, type LayerRecord } from './layer-state.js';
+import { RateMeter } from './rate.js';
+
+/** The outcome lines of one tag's block (one block per tag with --all-tags). */
+export interface TagResult {
+  tag: string;
+  repository?: string;
+  digest?: string;
+  status?: string;
+  upToDate?: boolean;
+}
+
+export interface PullTotals {
+  layers: number;
+  /** Layers finished in this pull (Pull complete). */
+  pulled: number;
+  /** Layers the engine already had. */
+  reused: number;
+  /** Bytes downloaded so far, and the sum of the sizes known so far. */
+  downloadedBytes: number;
+  knownBytes: number;
+  /** True when every layer that downloads has announced its size. */
+  sizesKnown: boolean;
+  bytesPerSecond?: number;
+  /** Seconds left at the current speed, when it can be told. */
+  etaSeconds?: number;
+  elapsedMs: number;
+}
+
+/**
+ * Everything the renderers show, built from the events alone. Pure apart from the clock
+ * readings it is handed: no I/O, no timers.
+ */
+export class PullState {
+  /** Layers in order of first appearance. */
+  readonly layers = new Map<string, LayerRecord>();
+  readonly tags: TagResult[] = [];
+  readonly messages: string[] = [];
+  error?: string;
+  /** Events applied; the renderers use it to tell whether anything changed. */
+  version = 0;
+  private readonly rate = new RateMeter();
+  private downloadedBytes = 0;
+
+  constructor(readonly startedAt: number) {}
+
+  apply(event: PullEvent, now: number): void {
+    this.version++;
+    switch (event.type) {
+      case 'pulling':
+        this.tags.push({ tag: event.tag, repository: event.repository });
+        break;
+      case 'layer': {
+        const before = this.layers.get(event.id) ?? newLayer(event.id);
+        const after = applyLayerEvent(before, event);
+        this.layers.set(event.id, after);
+        this.downloadedBytes += after.downloaded - before.downloaded;
+        this.rate.sample(now, this.downloadedBytes);
+        break;
+      }
+      case 'digest':
+        this.currentTag().digest = event.digest;
+        break;
+      case 'status':
+        Object.assign(this.currentTag(), { status: event.message, upToDate: event.upToDate });
+        break;
+      case 'message':
+        this.messages.push(event.message);
+        break;
+      case 'error':
+        this.error = event.message;
+        break;
+    }
+  }
+
+  /** Lets the speed decay while no events arrive (a stalled download). */
+  tick(now: number): void {
+    this.rate.sample(now, this.downloadedBytes);
+  }
+
+  totals(now: number): PullTotals {
+    let pulled = 0;
+    let reused = 0;
+    let knownBytes = 0;
+    let sizesKnown = true;
+    for (const layer of this.layers.values()) {
+      if (layer.phase === 'complete') pulled++;
+      if (layer.phase === 'exists') reused++;
+      else if (layer.size !== undefined) knownBytes += layer.size;
+      else if (!FINISHED.has(layer.phase)) sizesKnown = false;
+    }
+    const bytesPerSecond = this.rate.bytesPerSecond();
+    const left = knownBytes - this.downloadedBytes;
+    const etaSeconds =
+      sizesKnown && bytesPerSecond !== undefined && bytesPerSecond > 0 && left > 0 ? left / bytesPerSecond : undefined;
+    return {
+      layers: this.layers.size,
+      pulled,
+      reused,
+      downloadedBytes: this.downloadedBytes,
+      knownBytes,
+      sizesKnown,
+      ...(bytesPerSecond !== undefined && { bytesPerSecond }),
+      ...(etaSeconds !== undefined && { etaSeconds }),
+      elapsedMs: now - this.startedAt,
+    };
+  }
+
+  /** Layers moving bytes right now. */
+  activeLayers(): LayerRecord[] {
+    return [...this.layers.values()].filter((layer) => ACTIVE.has(layer.phase));
+  }
+
+  private currentTag(): TagResult {
+    if (this.tags.length === 0) this.tags.push({ tag: '' });
+    return this.tags[this.tags.length - 1];
+  }
+}
