@@ -1,12 +1,15 @@
 import type { ChalkInstance } from 'chalk';
 import type { PullState } from '../state/pull-state.js';
+import type { Line } from './line.js';
 
 /** The closing lines of a pull: each tag's digest and the engine's status. */
-export function resultLines(state: PullState, c: ChalkInstance): string[] {
-  const lines: string[] = [];
+export function resultLines(state: PullState, c?: ChalkInstance): Line[] {
+  const lines: Line[] = [];
   for (const tag of state.tags) {
-    if (tag.digest !== undefined) lines.push(`${c.dim('Digest:')} ${tag.digest}`);
-    if (tag.status !== undefined) lines.push(`${c.dim('Status:')} ${tag.upToDate ? tag.status : c.green(tag.status)}`);
+    if (tag.digest !== undefined) lines.push([{ text: 'Digest: ', style: c?.dim }, { text: tag.digest }]);
+    if (tag.status !== undefined) {
+      lines.push([{ text: 'Status: ', style: c?.dim }, { text: tag.status, style: tag.upToDate ? undefined : c?.green }]);
+    }
   }
   return lines;
 }

@@ -6,6 +6,7 @@ import type { LayerRecord } from '../../state/layer-state.js';
 import { colours } from '../colour.js';
 import { formatBytes, formatDuration, formatPercent, formatProgress, formatSpeed } from '../format.js';
 import { resultLines } from '../result-lines.js';
+import { paint } from '../line.js';
 
 /** Phases worth a line of their own in a log; the rest (Waiting, Verifying …) are noise there. */
 const LOGGED: ReadonlySet<LayerPhase> = new Set(['pending', 'downloading', 'downloaded', 'complete', 'exists', 'retrying', 'other']);
@@ -61,7 +62,8 @@ export class PlainRenderer implements Renderer {
       `${t.pulled} layer${t.pulled === 1 ? '' : 's'} pulled`,
       `${t.reused} already present`,
     ];
-    this.write([...resultLines(state, colours(this.options.stream, this.options.env, false)), summary.join(', ')]);
+    const c = colours(this.options.stream, this.options.env, false);
+    this.write([...resultLines(state, c).map(paint), summary.join(', ')]);
   }
 
   private layerChange(layer: LayerRecord): string | undefined {

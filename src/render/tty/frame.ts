@@ -2,7 +2,7 @@ import type { ChalkInstance } from 'chalk';
 import type { PullState, PullTotals } from '../../state/pull-state.js';
 import { ACTIVE, FINISHED, type LayerRecord } from '../../state/layer-state.js';
 import { formatDuration, formatPercent, formatProgress, formatSpeed } from '../format.js';
-import { truncateLine, type Line } from './line.js';
+import { truncateLine, type Line } from '../line.js';
 
 export interface View {
   columns: number;

@@ -4,7 +4,7 @@ import type { Outcome, Renderer, RendererOptions } from '../renderer.js';
 import type { PullState } from '../../state/pull-state.js';
 import { colours } from '../colour.js';
 import { renderFrame } from './frame.js';
-import { paint } from './line.js';
+import { paint, truncateLine } from '../line.js';
 import { resultLines } from '../result-lines.js';
 
 /** Frames at most this often, however fast events come: the engine can send thousands a second. */
@@ -37,7 +37,7 @@ export class TtyRenderer implements Renderer {
     process.once('exit', this.restoreOnExit);
     this.spinner = ora({
       stream: this.out,
-      text: `Connecting to ${engine}`,
+      text: this.fit(`Connecting to ${engine}`, 2), // the spinner and a space come first
       discardStdin: false,
       hideCursor: false,
       isEnabled: true,
@@ -63,9 +63,18 @@ export class TtyRenderer implements Renderer {
     this.stopSpinner();
     if (state.version > 0) this.draw(true);
     const lines = outcome.kind === 'pulled' ? resultLines(state, this.c) : [];
-    if (lines.length > 0) this.out.write(lines.join('\n') + '\n');
+    for (const line of lines) this.out.write(paint(truncateLine(line, this.width())) + '\n');
     this.showCursor();
     process.removeListener('exit', this.restoreOnExit);
+  }
+
+  /** Columns a line may use: never the last one, so the terminal never wraps. */
+  private width(): number {
+    return Math.max(1, (this.out.columns || 80) - 1);
+  }
+
+  private fit(text: string, reserved = 0): string {
+    return paint(truncateLine([{ text }], this.width() - reserved));
   }
 
   private title(): string {

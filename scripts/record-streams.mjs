@@ -1,0 +1,73 @@
+#!/usr/bin/env node
+// Records the engine's pull streams from the real test stack into test/fixtures/streams/, byte
+// for byte as the engine sent them (after HTTP de-chunking). Never edit those files by hand:
+// run `bash scripts/test-stack.sh up && node scripts/record-streams.mjs` to make them anew.
+import http from 'node:http';
+import net from 'node:net';
+import { spawn } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+const stackDir = process.env.DPULL_STACK_DIR ?? '/tmp/dpull-stack';
+const env = Object.fromEntries(
+  readFileSync(`${stackDir}/env`, 'utf8').trim().split('\n').map((line) => line.split(/=(.*)/s).slice(0, 2)),
+);
+const socketPath = env.DPULL_TEST_DOCKER_HOST.replace('unix://', '');
+const outDir = fileURLToPath(new URL('../test/fixtures/streams/', import.meta.url));
+mkdirSync(outDir, { recursive: true });
+
+function engine(method, path) {
+  return new Promise((resolve, reject) => {
+    const req = http.request({ socketPath, method, path, headers: { 'X-Registry-Auth': 'e30=' } }, (res) => {
+      const chunks = [];
+      res.on('data', (c) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode, body: Buffer.concat(chunks) }));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+const removeImage = (ref) => engine('DELETE', `/images/${encodeURIComponent(ref)}?force=1`);
+
+/** Every recording starts from an engine with no images, so each layer is a real download. */
+async function removeAllImages() {
+  const { body } = await engine('GET', '/images/json?all=1');
+  for (const { Id } of JSON.parse(body)) await removeImage(Id);
+}
+
+async function record(name, fromImage, tag) {
+  const query = new URLSearchParams({ fromImage, ...(tag && { tag }) });
+  const { status, body } = await engine('POST', `/v1.41/images/create?${query}`);
+  if (status !== 200) throw new Error(`${name}: HTTP ${status} ${body}`);
+  writeFileSync(`${outDir}/${name}.stream`, body);
+  console.log(`${name}: ${body.length} bytes, ${body.toString().split('\n').length - 1} lines`);
+}
+
+const freePort = () =>
+  new Promise((resolve) => {
+    const server = net.createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+
+const slow = env.DPULL_TEST_SLOW_REGISTRY;
+const fast = env.DPULL_TEST_REGISTRY;
+await removeAllImages();
+await record('three-fresh', `${slow}/demo/three`, '1.0');
+await record('three-partial', `${slow}/demo/three`, '1.1');
+await record('three-up-to-date', `${slow}/demo/three`, '1.1');
+await record('forty-fresh', `${fast}/demo/forty`, '1.0');
+await removeAllImages();
+await record('three-all-tags', `${fast}/demo/three`);
+
+// The registry goes away mid-pull: a throttling proxy of our own is killed after a second, so
+// the engine shows its Retrying countdown and then fails the pull inside the 200 stream.
+await removeAllImages();
+const port = await freePort();
+const proxy = spawn(process.execPath, [fileURLToPath(new URL('throttle-proxy.mjs', import.meta.url)), String(port), fast.split(':')[1], '1000000'], { stdio: 'ignore' });
+await new Promise((r) => setTimeout(r, 500));
+setTimeout(() => proxy.kill('SIGKILL'), 1500);
+await record('eight-registry-lost', `127.0.0.1:${port}/demo/eight`, '1.0');

@@ -1,0 +1,159 @@
+// dpull run as a child process against the real test stack: a real dockerd and real registries.
+import { beforeAll, describe, expect, test } from 'vitest';
+import { inspectImage, removeAllImages, stack } from '../support/stack.js';
+import { runDpull } from '../support/run-dpull.js';
+
+const s = stack();
+const engineEnv = { DOCKER_HOST: s.dockerHost };
+const dpull = (...args: string[]) => runDpull(args, engineEnv);
+
+const pulledLayers = (stderr: string) => stderr.split('\n').filter((l) => / [0-9a-f]{12}: Pull complete$/.test(l));
+const reusedLayers = (stderr: string) => stderr.split('\n').filter((l) => / [0-9a-f]{12}: Already exists$/.test(l));
+
+describe('pulling from a real registry through a real engine', () => {
+  beforeAll(removeAllImages);
+
+  test('a fresh pull downloads every layer, prints the reference on stdout and leaves the image in the engine', async () => {
+    const ref = `${s.registry}/demo/three:1.0`;
+    const run = await dpull(ref);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toBe(`${ref}\n`);
+    expect(pulledLayers(run.stderr)).toHaveLength(3);
+    expect(run.stderr).toMatch(new RegExp(`^${ref}  Digest: sha256:[0-9a-f]{64}$`, 'm'));
+    expect(run.stderr).toContain(`Status: Downloaded newer image for ${ref}`);
+    expect(run.stderr).not.toContain('\x1b');
+    const image = await inspectImage(ref);
+    expect(image?.RepoTags).toContain(ref);
+    const digest = /Digest: (sha256:[0-9a-f]{64})/.exec(run.stderr)?.[1];
+    expect(image?.RepoDigests).toContain(`${s.registry}/demo/three@${digest}`);
+  });
+
+  test('a pull of an image whose layers partly exist downloads only the missing one', async () => {
+    const ref = `${s.registry}/demo/three:1.1`;
+    const run = await dpull(ref);
+    expect(run.code).toBe(0);
+    expect(reusedLayers(run.stderr)).toHaveLength(3);
+    expect(pulledLayers(run.stderr)).toHaveLength(1);
+    expect(run.stderr).toMatch(/1 layer pulled, 3 already present/);
+    expect(await inspectImage(ref)).toBeDefined();
+  });
+
+  test('pulling again says the image is up to date', async () => {
+    const ref = `${s.registry}/demo/three:1.1`;
+    const run = await dpull(ref);
+    expect(run.code).toBe(0);
+    expect(run.stderr).toContain(`Status: Image is up to date for ${ref}`);
+    expect(pulledLayers(run.stderr)).toHaveLength(0);
+    expect(run.stdout).toBe(`${ref}\n`);
+  });
+
+  test('-q prints exactly the reference and nothing on stderr', async () => {
+    const ref = `${s.registry}/demo/eight:1.0`;
+    const run = await dpull('-q', ref);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toBe(`${ref}\n`);
+    expect(run.stderr).toBe('');
+    expect(await inspectImage(ref)).toBeDefined();
+  });
+
+  test('a name without a tag pulls latest and says so', async () => {
+    const run = await dpull(`${s.registry}/demo/three`);
+    expect(run.code).toBe(1);
+    expect(run.stderr.split('\n')[0]).toBe('Using default tag: latest');
+    expect(run.stderr).toContain(`dpull: manifest for ${s.registry}/demo/three:latest not found`);
+  });
+
+  test('-a pulls every tag of the repository', async () => {
+    await removeAllImages();
+    const run = await dpull('-a', `${s.registry}/demo/three`);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toBe(`${s.registry}/demo/three\n`);
+    expect(run.stderr).toContain('1.0: Pulling from demo/three');
+    expect(run.stderr).toContain('1.1: Pulling from demo/three');
+    expect(await inspectImage(`${s.registry}/demo/three:1.0`)).toBeDefined();
+    expect(await inspectImage(`${s.registry}/demo/three:1.1`)).toBeDefined();
+  });
+
+  test('-a with a tag is a usage error', async () => {
+    const run = await dpull('-a', `${s.registry}/demo/three:1.0`);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toBe("dpull: tag can't be used with --all-tags/-a\n");
+  });
+});
+
+describe('a pull that fails says why, in one line, with exit code 1', () => {
+  test('an unknown tag', async () => {
+    const run = await dpull(`${s.registry}/demo/three:9.9`);
+    expect(run.code).toBe(1);
+    expect(run.stdout).toBe('');
+    expect(run.stderr).toBe(`dpull: manifest for ${s.registry}/demo/three:9.9 not found: manifest unknown: manifest unknown\n`);
+  });
+
+  test('an unknown repository', async () => {
+    const run = await dpull(`${s.registry}/demo/nothing-here:1`);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(/^dpull: manifest for .*\/demo\/nothing-here:1 not found: manifest unknown/);
+  });
+
+  test('a registry that is down', async () => {
+    const run = await dpull(`${s.downRegistry}/demo/three:1.0`);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toBe(`dpull: Get "http://${s.downRegistry}/v2/": dial tcp ${s.downRegistry}: connect: connection refused\n`);
+  });
+
+  test('a registry that wants credentials', async () => {
+    const run = await dpull(`${s.authRegistry}/private/three:1.0`);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(/^dpull: .*(no basic auth credentials|unauthorized)/);
+    expect(run.stderr.trim().split('\n')).toHaveLength(1);
+  });
+});
+
+describe('bad input never reaches the engine', () => {
+  test.each([
+    ['Bad/Name', 'dpull: invalid reference format: repository name (Name) must be lowercase'],
+    ['a:b:c', 'dpull: invalid reference format: expected [registry/]name[:tag][@digest] (in "a:b:c")'],
+    ['', 'dpull: invalid reference format: the image name is empty'],
+    ['x@sha256:123', 'dpull: invalid reference format: the digest must look like sha256:<64 hex digits> (in "x@sha256:123")'],
+  ])('reference %j: exit 2', async (ref, message) => {
+    // An engine address that does not exist: reaching it would be exit 3, not 2.
+    const run = await runDpull([ref], { DOCKER_HOST: 'unix:///nonexistent/docker.sock' });
+    expect(run.code).toBe(2);
+    expect(run.stderr).toBe(`${message}\n`);
+  });
+
+  test('an unknown option: exit 2 with a one-line error', async () => {
+    const run = await dpull('--bogus', 'x');
+    expect(run.code).toBe(2);
+    expect(run.stderr).toBe("dpull: unknown option '--bogus'\n");
+  });
+
+  test('a bad platform: exit 2', async () => {
+    const run = await dpull('--platform', 'linux', 'x');
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain('invalid platform "linux": expected os/arch[/variant]');
+  });
+});
+
+describe('an engine that cannot be reached: exit 3, naming the address', () => {
+  test('no socket at DOCKER_HOST', async () => {
+    const run = await runDpull([`${s.registry}/demo/three:1.0`], { DOCKER_HOST: 'unix:///nonexistent/docker.sock' });
+    expect(run.code).toBe(3);
+    expect(run.stderr).toBe(
+      'dpull: cannot connect to the Docker engine at unix:///nonexistent/docker.sock: no such socket (is the Docker daemon running?)\n',
+    );
+  });
+
+  test('-H wins over DOCKER_HOST; nothing listening on the port', async () => {
+    const run = await runDpull(['-H', 'tcp://127.0.0.1:1', `${s.registry}/demo/three:1.0`], engineEnv);
+    expect(run.code).toBe(3);
+    expect(run.stderr).toContain('cannot connect to the Docker engine at tcp://127.0.0.1:1: connection refused');
+  });
+
+  test('something that is not a Docker engine', async () => {
+    // The registry speaks HTTP but is no engine.
+    const run = await runDpull(['-H', `tcp://${s.registry}`, `${s.registry}/demo/three:1.0`]);
+    expect(run.code).toBe(3);
+    expect(run.stderr).toContain(`tcp://${s.registry} does not answer like a Docker engine`);
+  });
+});

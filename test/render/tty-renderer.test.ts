@@ -1,0 +1,101 @@
+import { afterEach, describe, expect, test, vi } from 'vitest';
+import { TtyRenderer } from '../../src/render/tty/tty-renderer.js';
+import { PullState } from '../../src/state/pull-state.js';
+import type { Outcome } from '../../src/render/renderer.js';
+import { pullError } from '../../src/errors.js';
+import { FakeTty, asWriteStream } from '../support/fake-tty.js';
+import { recordedEvents } from '../support/replay.js';
+import { screenOf } from '../support/screen.js';
+
+let now = 0;
+afterEach(() => vi.useRealTimers());
+
+/** Replays a recording through the TTY renderer, 20 ms of clock between events, and returns what the terminal got. */
+function replay(name: string, columns: number, rows: number, opts: { outcome?: Outcome; stopAfter?: number } = {}) {
+  vi.useFakeTimers();
+  now = 0;
+  const tty = new FakeTty(columns, rows);
+  const renderer = new TtyRenderer({ stream: asWriteStream(tty), label: 'registry.local/demo/app:1.0', clock: () => now, env: {} });
+  const state = new PullState(0);
+  renderer.start('unix:///var/run/docker.sock');
+  const events = recordedEvents(name).slice(0, opts.stopAfter);
+  for (const event of events) {
+    now += 20;
+    vi.advanceTimersByTime(20);
+    state.apply(event, now);
+    renderer.update(state);
+  }
+  renderer.finish(state, opts.outcome ?? { kind: 'pulled' });
+  vi.useRealTimers(); // the terminal emulator runs on real timers
+  return { tty, state, output: tty.output };
+}
+
+describe('the live display on a terminal', () => {
+  test.each([40, 80, 120, 200])('at %i columns no line is wider than the terminal and every layer ends complete', async (columns) => {
+    const { output, state } = replay('three-fresh', columns, 30);
+    const screen = await screenOf(output, columns, 30);
+    expect(screen.wrapped).toBe(0);
+    for (const id of state.layers.keys()) {
+      const rows = screen.lines.filter((l) => l.startsWith(id.slice(0, Math.min(12, columns - 2))));
+      expect(rows).toHaveLength(1);
+      if (columns >= 40) expect(rows[0]).toContain('Pull complete');
+    }
+    expect(screen.lines.filter((l) => l.startsWith('Pulling '))).toHaveLength(1);
+    expect(screen.lines.some((l) => l.startsWith('Digest: sha256:'))).toBe(true);
+    expect(screen.cursorHidden).toBe(false);
+  });
+
+  test('a progress bar is drawn at 120 columns and dropped for the numbers alone at 40', async () => {
+    const wide = await screenOf(replay('three-fresh', 120, 30, { stopAfter: 20 }).output, 120, 30);
+    expect(wide.lines.some((l) => /Downloading\s+█+░*\s+\d/.test(l))).toBe(true);
+    const narrow = await screenOf(replay('three-fresh', 40, 30, { stopAfter: 20 }).output, 40, 30);
+    expect(narrow.lines.some((l) => l.includes('Downloading') && !l.includes('█'))).toBe(true);
+    expect(narrow.wrapped).toBe(0);
+  });
+
+  test('a 40-layer pull in a 12-row terminal leaves no stale rows', async () => {
+    const { output, state } = replay('forty-fresh', 80, 12);
+    const screen = await screenOf(output, 80, 12);
+    expect(screen.wrapped).toBe(0);
+    expect(screen.lines.filter((l) => l.startsWith('Pulling '))).toHaveLength(1);
+    for (const id of state.layers.keys()) {
+      expect(screen.lines.filter((l) => l.startsWith(id))).toEqual([expect.stringContaining('Pull complete')]);
+    }
+    expect(screen.lines.filter((l) => l.startsWith('…'))).toHaveLength(0);
+  });
+
+  test('mid-pull, a 40-layer pull in 12 rows fits the screen with the rest folded into one line', async () => {
+    const { output } = replay('forty-fresh', 80, 12, { stopAfter: 120, outcome: { kind: 'interrupted' } });
+    // Everything before the final frame: the frame as the user watched it.
+    const lastFrame = output.slice(0, output.lastIndexOf('\x1b[?2026h'));
+    const screen = await screenOf(lastFrame, 80, 12);
+    expect(screen.lines.length).toBeLessThanOrEqual(11);
+    expect(screen.lines[0]).toBe('Pulling registry.local/demo/app:1.0');
+    expect(screen.lines.some((l) => /^… \d+ /.test(l))).toBe(true);
+    expect(screen.lines.at(-1)).toMatch(/^\d+\/40 layers/);
+  });
+
+  test('the display is redrawn at most every 100 ms, however many events arrive', () => {
+    const { output } = replay('forty-fresh', 80, 60);
+    const frames = output.split('\x1b[?2026h').length - 1;
+    const events = recordedEvents('forty-fresh').length;
+    // 20 ms between events: at most one frame per 5 events, plus the final one.
+    expect(frames).toBeLessThanOrEqual(Math.ceil(events / 5) + 1);
+    expect(frames).toBeGreaterThan(3);
+  });
+
+  test('a failed pull leaves the unfinished layers marked and the cursor shown', async () => {
+    const outcome: Outcome = { kind: 'failed', error: pullError('registry went away') };
+    const { output } = replay('three-fresh', 80, 30, { stopAfter: 15, outcome });
+    const screen = await screenOf(output, 80, 30);
+    expect(screen.cursorHidden).toBe(false);
+    expect(screen.lines.some((l) => l.includes('Downloading'))).toBe(true);
+    expect(screen.lines.some((l) => l.startsWith('Status:'))).toBe(false);
+  });
+
+  test('the totals line shows layers, bytes and percent', async () => {
+    const { output } = replay('three-partial', 100, 30);
+    const screen = await screenOf(output, 100, 30);
+    expect(screen.lines.find((l) => /^\d+\/\d+ layers/.test(l))).toMatch(/^4\/4 layers · 3 reused · 2\.0\/2\.0 MB · 100% · /);
+  });
+});

@@ -1,0 +1,34 @@
+import xterm from '@xterm/headless';
+
+export interface Screen {
+  /** Every line of the terminal, scrollback included, trailing blanks trimmed. */
+  lines: string[];
+  /** The visible rows only. */
+  viewport: string[];
+  cursorHidden: boolean;
+  /** Lines the terminal had to wrap because something was wider than the screen. */
+  wrapped: number;
+}
+
+/**
+ * What a terminal of the given size shows after these bytes. `convertEol` for raw output
+ * written with `\n`; off for bytes captured from a pseudo-terminal (which already sends `\r\n`).
+ */
+export async function screenOf(bytes: string, cols: number, rows: number, convertEol = true): Promise<Screen> {
+  const term = new xterm.Terminal({ cols, rows, convertEol, allowProposedApi: true, scrollback: 1000 });
+  await new Promise<void>((resolve) => term.write(bytes, resolve));
+  const buffer = term.buffer.active;
+  const all: string[] = [];
+  let wrapped = 0;
+  for (let i = 0; i < buffer.length; i++) {
+    const line = buffer.getLine(i);
+    if (line?.isWrapped) wrapped++;
+    all.push(line?.translateToString(true) ?? '');
+  }
+  while (all.length > 0 && all[all.length - 1] === '') all.pop();
+  const viewport = all.slice(buffer.viewportY, buffer.viewportY + rows);
+  const cursorHidden = (term as unknown as { _core: { coreService: { isCursorHidden: boolean } } })._core.coreService
+    .isCursorHidden;
+  term.dispose();
+  return { lines: all, viewport, cursorHidden, wrapped };
+}

@@ -1,0 +1,31 @@
+// Brings the real test stack (dockerd, registries, throttling proxy) up before the tests and
+// down after, through scripts/test-stack.sh. DPULL_STACK_REUSE=1 uses a stack that is already
+// up (and leaves it up), for quick runs while developing.
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import type { TestProject } from 'vitest/node';
+
+const script = fileURLToPath(new URL('../../scripts/test-stack.sh', import.meta.url));
+export const stackDir = process.env.DPULL_STACK_DIR ?? '/tmp/dpull-stack';
+const reuse = process.env.DPULL_STACK_REUSE === '1' && existsSync(`${stackDir}/env`);
+
+export default function setup(project: TestProject) {
+  if (!reuse) execFileSync('bash', [script, 'up'], { stdio: 'inherit', env: { ...process.env, DPULL_STACK_DIR: stackDir } });
+  const env = Object.fromEntries(
+    readFileSync(`${stackDir}/env`, 'utf8')
+      .trim()
+      .split('\n')
+      .map((line) => line.split(/=(.*)/s).slice(0, 2) as [string, string]),
+  );
+  project.provide('stack', env);
+  return () => {
+    if (!reuse) execFileSync('bash', [script, 'down'], { stdio: 'inherit', env: { ...process.env, DPULL_STACK_DIR: stackDir } });
+  };
+}
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    stack: Record<string, string>;
+  }
+}

@@ -1,0 +1,43 @@
+import http from 'node:http';
+import { inject } from 'vitest';
+
+/** The running test stack's addresses, from test/support/stack-setup.ts. */
+export function stack() {
+  const env = inject('stack');
+  return {
+    dockerHost: env.DPULL_TEST_DOCKER_HOST,
+    socketPath: env.DPULL_TEST_DOCKER_HOST.replace('unix://', ''),
+    registry: env.DPULL_TEST_REGISTRY,
+    slowRegistry: env.DPULL_TEST_SLOW_REGISTRY,
+    authRegistry: env.DPULL_TEST_AUTH_REGISTRY,
+    downRegistry: env.DPULL_TEST_DOWN_REGISTRY,
+  };
+}
+
+/** A request to the stack's engine straight over its socket (not through dpull). */
+export function engineRequest(method: string, path: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = http.request({ socketPath: stack().socketPath, method, path, agent: false }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (c) => (body += c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+/** The image as the engine has it, or undefined when it has none by that reference. */
+export async function inspectImage(ref: string): Promise<{ Id: string; RepoTags: string[]; RepoDigests: string[] } | undefined> {
+  const { status, body } = await engineRequest('GET', `/images/${encodeURIComponent(ref)}/json`);
+  return status === 200 ? JSON.parse(body) : undefined;
+}
+
+/** Removes every image of the stack's engine, so the next pull downloads every layer. */
+export async function removeAllImages(): Promise<void> {
+  const { body } = await engineRequest('GET', '/images/json?all=1');
+  for (const image of JSON.parse(body) as { Id: string }[]) {
+    await engineRequest('DELETE', `/images/${image.Id}?force=1`);
+  }
+}
