@@ -5,13 +5,18 @@ import type { Outcome } from '../../src/render/renderer.js';
 import { pullError } from '../../src/errors.js';
 import { FakeTty, asWriteStream } from '../support/fake-tty.js';
 import { recordedEvents } from '../support/replay.js';
-import { screenOf } from '../support/screen.js';
+import { screenAfter, screenOf } from '../support/screen.js';
 
 let now = 0;
 afterEach(() => vi.useRealTimers());
 
 /** Replays a recording through the TTY renderer, 20 ms of clock between events, and returns what the terminal got. */
-function replay(name: string, columns: number, rows: number, opts: { outcome?: Outcome; stopAfter?: number } = {}) {
+function replay(
+  name: string,
+  columns: number,
+  rows: number,
+  opts: { outcome?: Outcome; stopAfter?: number; resizeAt?: { event: number; columns: number; rows: number } } = {},
+) {
   vi.useFakeTimers();
   now = 0;
   const tty = new FakeTty(columns, rows);
@@ -19,7 +24,12 @@ function replay(name: string, columns: number, rows: number, opts: { outcome?: O
   const state = new PullState(0);
   renderer.start('unix:///var/run/docker.sock');
   const events = recordedEvents(name).slice(0, opts.stopAfter);
-  for (const event of events) {
+  let beforeResize = '';
+  for (const [index, event] of events.entries()) {
+    if (opts.resizeAt?.event === index) {
+      beforeResize = tty.output;
+      tty.resize(opts.resizeAt.columns, opts.resizeAt.rows);
+    }
     now += 20;
     vi.advanceTimersByTime(20);
     state.apply(event, now);
@@ -27,7 +37,7 @@ function replay(name: string, columns: number, rows: number, opts: { outcome?: O
   }
   renderer.finish(state, opts.outcome ?? { kind: 'pulled' });
   vi.useRealTimers(); // the terminal emulator runs on real timers
-  return { tty, state, output: tty.output };
+  return { tty, state, output: tty.output, beforeResize };
 }
 
 describe('the live display on a terminal', () => {
@@ -97,5 +107,24 @@ describe('the live display on a terminal', () => {
     const { output } = replay('three-partial', 100, 30);
     const screen = await screenOf(output, 100, 30);
     expect(screen.lines.find((l) => /^\d+\/\d+ layers/.test(l))).toMatch(/^4\/4 layers · 3 reused · 2\.0\/2\.0 MB · 100% · /);
+  });
+
+  test.each([
+    [120, 50],
+    [50, 120],
+  ])('a resize from %i to %i columns mid-pull leaves no fragments of the old layout', async (from, to) => {
+    const { output, beforeResize, state } = replay('three-fresh', from, 30, { resizeAt: { event: 25, columns: to, rows: 30 } });
+    const screen = await screenAfter([
+      { bytes: beforeResize, cols: from, rows: 30 },
+      { bytes: output.slice(beforeResize.length), cols: to, rows: 30 },
+    ]);
+    expect(screen.lines.filter((l) => l.startsWith('Pulling '))).toHaveLength(1);
+    for (const id of state.layers.keys()) {
+      expect(screen.lines.filter((l) => l.includes(id))).toEqual([expect.stringMatching(new RegExp(`^${id}  Pull complete`))]);
+    }
+    // Every line is one the final frame or the result wrote: nothing left over from before.
+    const known = /^(Pulling |[0-9a-f]{12}  |\d+\/\d+ layers|Digest: |Status: )/;
+    expect(screen.lines.filter((l) => !known.test(l))).toEqual([]);
+    expect(screen.wrapped).toBe(0);
   });
 });

@@ -14,9 +14,19 @@ export interface Screen {
  * What a terminal of the given size shows after these bytes. `convertEol` for raw output
  * written with `\n`; off for bytes captured from a pseudo-terminal (which already sends `\r\n`).
  */
-export async function screenOf(bytes: string, cols: number, rows: number, convertEol = true): Promise<Screen> {
+export function screenOf(bytes: string, cols: number, rows: number, convertEol = true): Promise<Screen> {
+  return screenAfter([{ bytes, cols, rows }], convertEol);
+}
+
+/** Like screenOf, with the terminal resized to each step's size before that step's bytes (and re-wrapping, as xterm does). */
+export async function screenAfter(steps: { bytes: string; cols: number; rows: number }[], convertEol = true): Promise<Screen> {
+  const { cols, rows } = steps[0];
   const term = new xterm.Terminal({ cols, rows, convertEol, allowProposedApi: true, scrollback: 1000 });
-  await new Promise<void>((resolve) => term.write(bytes, resolve));
+  for (const step of steps) {
+    if (step.cols !== term.cols || step.rows !== term.rows) term.resize(step.cols, step.rows);
+    await new Promise<void>((resolve) => term.write(step.bytes, resolve));
+  }
+  const viewRows = term.rows;
   const buffer = term.buffer.active;
   const all: string[] = [];
   let wrapped = 0;
@@ -26,7 +36,7 @@ export async function screenOf(bytes: string, cols: number, rows: number, conver
     all.push(line?.translateToString(true) ?? '');
   }
   while (all.length > 0 && all[all.length - 1] === '') all.pop();
-  const viewport = all.slice(buffer.viewportY, buffer.viewportY + rows);
+  const viewport = all.slice(buffer.viewportY, buffer.viewportY + viewRows);
   const cursorHidden = (term as unknown as { _core: { coreService: { isCursorHidden: boolean } } })._core.coreService
     .isCursorHidden;
   term.dispose();

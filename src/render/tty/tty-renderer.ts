@@ -4,7 +4,7 @@ import type { Outcome, Renderer, RendererOptions } from '../renderer.js';
 import type { PullState } from '../../state/pull-state.js';
 import { colours } from '../colour.js';
 import { renderFrame } from './frame.js';
-import { paint, truncateLine } from '../line.js';
+import { lineWidth, paint, truncateLine, type Line } from '../line.js';
 import { resultLines } from '../result-lines.js';
 
 /** Frames at most this often, however fast events come: the engine can send thousands a second. */
@@ -21,6 +21,11 @@ export class TtyRenderer implements Renderer {
   private readonly c;
   private spinner: Ora | undefined;
   private drawn: string[] = [];
+  /** Display width of each drawn line, to know how a resized terminal re-wrapped them. */
+  private drawnWidths: number[] = [];
+  /** After a resize: rows the old frame now takes, to be cleared before the next draw. */
+  private reflowedRows: number | undefined;
+  private readonly onResize = () => this.relayout();
   private timer: NodeJS.Timeout | undefined;
   private lastFrameAt = -Infinity;
   private state: PullState | undefined;
@@ -35,6 +40,7 @@ export class TtyRenderer implements Renderer {
   start(engine: string): void {
     this.hideCursor();
     process.once('exit', this.restoreOnExit);
+    this.out.on('resize', this.onResize);
     this.spinner = ora({
       stream: this.out,
       text: this.fit(`Connecting to ${engine}`, 2), // the spinner and a space come first
@@ -66,6 +72,7 @@ export class TtyRenderer implements Renderer {
     for (const line of lines) this.out.write(paint(truncateLine(line, this.width())) + '\n');
     this.showCursor();
     process.removeListener('exit', this.restoreOnExit);
+    this.out.removeListener('resize', this.onResize);
   }
 
   /** Columns a line may use: never the last one, so the terminal never wraps. */
@@ -87,9 +94,31 @@ export class TtyRenderer implements Renderer {
     this.lastFrameAt = now;
     this.state.tick(now);
     const view = { columns: this.out.columns || 80, rows: this.out.rows || 24, now, final };
-    const lines = renderFrame(this.state, this.title(), view, this.c).map(paint);
-    this.out.write(SYNC_START + this.diff(lines) + SYNC_END);
+    const frame: Line[] = renderFrame(this.state, this.title(), view, this.c);
+    const lines = frame.map(paint);
+    let prefix = '';
+    if (this.reflowedRows !== undefined) {
+      prefix = (this.reflowedRows > 0 ? ansiEscapes.cursorUp(this.reflowedRows) : '') + '\r' + ansiEscapes.eraseDown;
+      this.reflowedRows = undefined;
+      this.drawn = [];
+    }
+    this.out.write(SYNC_START + prefix + this.diff(lines) + SYNC_END);
     this.drawn = lines;
+    this.drawnWidths = frame.map(lineWidth);
+  }
+
+  /**
+   * The terminal changed size and re-wrapped what was on it: a line wider than the new width now
+   * takes several rows. Clear from the frame's first row (counted in the new geometry) and lay
+   * the frame out again for the new size, at once.
+   */
+  private relayout(): void {
+    if (this.state === undefined || this.drawn.length === 0) return;
+    const columns = this.out.columns || 80;
+    this.reflowedRows = this.drawnWidths.reduce((rows, width) => rows + Math.max(1, Math.ceil(width / columns)), 0);
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    this.draw(false);
   }
 
   /** Moves to the frame's first line and rewrites what changed; the cursor ends below the frame. */
