@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Records the engine's pull streams from the real test stack into test/fixtures/streams/, byte
-// for byte as the engine sent them (after HTTP de-chunking). Never edit those files by hand:
+// for byte as the engine sent them (after HTTP de-chunking), with the arrival time of each chunk
+// beside them (NAME.timing.json). Never edit those files by hand:
 // run `bash scripts/test-stack.sh up && node scripts/record-streams.mjs` to make them anew.
 import http from 'node:http';
 import net from 'node:net';
@@ -16,12 +17,20 @@ const socketPath = env.DPULL_TEST_DOCKER_HOST.replace('unix://', '');
 const outDir = fileURLToPath(new URL('../test/fixtures/streams/', import.meta.url));
 mkdirSync(outDir, { recursive: true });
 
+/** Sends a request; resolves with the body and, per chunk received, [byte offset, ms since the response began]. */
 function engine(method, path) {
   return new Promise((resolve, reject) => {
     const req = http.request({ socketPath, method, path, headers: { 'X-Registry-Auth': 'e30=' } }, (res) => {
       const chunks = [];
-      res.on('data', (c) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode, body: Buffer.concat(chunks) }));
+      const timing = [];
+      const start = performance.now();
+      let offset = 0;
+      res.on('data', (c) => {
+        timing.push([offset, Math.round(performance.now() - start)]);
+        offset += c.length;
+        chunks.push(c);
+      });
+      res.on('end', () => resolve({ status: res.statusCode, body: Buffer.concat(chunks), timing }));
       res.on('error', reject);
     });
     req.on('error', reject);
@@ -39,9 +48,11 @@ async function removeAllImages() {
 
 async function record(name, fromImage, tag) {
   const query = new URLSearchParams({ fromImage, ...(tag && { tag }) });
-  const { status, body } = await engine('POST', `/v1.41/images/create?${query}`);
+  const { status, body, timing } = await engine('POST', `/v1.41/images/create?${query}`);
   if (status !== 200) throw new Error(`${name}: HTTP ${status} ${body}`);
   writeFileSync(`${outDir}/${name}.stream`, body);
+  // When each chunk arrived, so that a replay can keep the engine's real pace (bench/).
+  writeFileSync(`${outDir}/${name}.timing.json`, JSON.stringify(timing));
   console.log(`${name}: ${body.length} bytes, ${body.toString().split('\n').length - 1} lines`);
 }
 

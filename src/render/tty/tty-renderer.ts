@@ -41,6 +41,9 @@ export class TtyRenderer implements Renderer {
     this.hideCursor();
     process.once('exit', this.restoreOnExit);
     this.out.on('resize', this.onResize);
+    // A terminal that reports no size (0×0 under `script`, some CI ptys) would send ora's
+    // line-clearing into an endless loop: no spinner there.
+    if (!(this.out.columns > 0)) return;
     this.spinner = ora({
       stream: this.out,
       text: this.fit(`Connecting to ${engine}`, 2), // the spinner and a space come first

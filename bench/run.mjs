@@ -1,0 +1,114 @@
+#!/usr/bin/env node
+// dpull and the docker CLI side by side on the same recorded engine stream, in the same
+// pseudo-terminal (120×40, so docker draws its bars), through the same stand-in engine.
+// Measures wall and CPU seconds and peak RSS (GNU time) and the bytes written to the terminal.
+//   node bench/run.mjs            print the table
+//   node bench/run.mjs --write    also write it into BENCHMARKS.md
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir, cpus } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import pty from 'node-pty';
+import { startReplayEngine } from './replay-engine.mjs';
+import { floodStream } from './flood-stream.mjs';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const fixtures = `${root}/test/fixtures/streams`;
+const RUNS = Number(process.env.BENCH_RUNS ?? 3);
+const COLS = 120;
+const ROWS = 40;
+
+function ensureTools() {
+  const need = [];
+  if (!existsSync('/usr/bin/time')) need.push('time');
+  if (!existsSync('/usr/local/bin/docker') && !existsSync('/usr/bin/docker')) need.push('docker.io');
+  if (need.length > 0) {
+    execFileSync('apt-get', ['update', '-qq'], { stdio: 'inherit' });
+    execFileSync('apt-get', ['install', '-y', '-qq', ...need], { stdio: 'inherit', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+  }
+  return existsSync('/usr/local/bin/docker') ? '/usr/local/bin/docker' : '/usr/bin/docker';
+}
+
+const docker = ensureTools();
+const dockerVersion = execFileSync(docker, ['--version'], { encoding: 'utf8' }).trim();
+const work = mkdtempSync(`${tmpdir()}/dpull-bench-`);
+
+/** Runs one command in a pty under GNU time; returns wall, cpu, peak RSS and terminal bytes. */
+function measure(command, args, dockerHost) {
+  const timeFile = `${work}/time`;
+  return new Promise((resolve) => {
+    const term = pty.spawn('/usr/bin/time', ['-f', '%e %U %S %M', '-o', timeFile, command, ...args], {
+      name: 'xterm-256color',
+      cols: COLS,
+      rows: ROWS,
+      env: { PATH: process.env.PATH, HOME: work, TERM: 'xterm-256color', DOCKER_HOST: dockerHost, DOCKER_CONFIG: `${work}/docker-config` },
+    });
+    let bytes = 0;
+    term.onData((data) => (bytes += Buffer.byteLength(data)));
+    term.onExit(({ exitCode }) => {
+      const [wall, user, sys, rssKb] = readFileSync(timeFile, 'utf8').trim().split('\n').at(-1).split(' ').map(Number);
+      resolve({ exitCode, wall, cpu: user + sys, rssMb: rssKb / 1024, bytes });
+    });
+  });
+}
+
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+async function scenario(name, body, timing) {
+  const socket = `${work}/engine.sock`;
+  const server = await startReplayEngine(socket, body, timing);
+  const ref = '127.0.0.1:5731/demo/three:1.0';
+  const tools = {
+    dpull: [process.execPath, [`${root}/bin/dpull.js`, ref]],
+    docker: [docker, ['pull', ref]],
+  };
+  const results = {};
+  for (const [tool, [command, args]] of Object.entries(tools)) {
+    const runs = [];
+    for (let i = 0; i < RUNS; i++) runs.push(await measure(command, args, `unix://${socket}`));
+    if (runs.some((r) => r.exitCode !== 0)) throw new Error(`${name}: ${tool} exited ${runs.map((r) => r.exitCode)}`);
+    results[tool] = Object.fromEntries(['wall', 'cpu', 'rssMb', 'bytes'].map((k) => [k, median(runs.map((r) => r[k]))]));
+  }
+  server.close();
+  return results;
+}
+
+const recorded = readFileSync(`${fixtures}/three-fresh.stream`);
+const timing = JSON.parse(readFileSync(`${fixtures}/three-fresh.timing.json`, 'utf8'));
+const flood = floodStream(recorded, 57_000);
+const bigFlood = floodStream(recorded, 570_000);
+const rows = [];
+const fmt = (n, d = 2) => n.toFixed(d);
+const report = (label, events, r) => {
+  rows.push(
+    `| ${label} | ${events} | ${fmt(r.dpull.cpu)} / ${fmt(r.docker.cpu)} (${fmt(r.dpull.cpu / r.docker.cpu)}×) | ` +
+      `${fmt(r.dpull.wall)} / ${fmt(r.docker.wall)} | ${r.dpull.bytes} / ${r.docker.bytes} (${fmt((100 * r.dpull.bytes) / r.docker.bytes, 1)} %) | ` +
+      `${fmt(r.dpull.rssMb, 0)} / ${fmt(r.docker.rssMb, 0)} |`,
+  );
+  return r;
+};
+
+const floodResult = report('event flood', flood.events, await scenario('flood', flood.body));
+const pacedResult = report('recorded pace', recorded.toString().split('\n').length - 1, await scenario('paced', recorded, timing));
+const bigResult = report('long flood', bigFlood.events, await scenario('long flood', bigFlood.body));
+rmSync(work, { recursive: true, force: true });
+
+const pacedShare = (100 * pacedResult.dpull.cpu) / pacedResult.dpull.wall;
+const table = [
+  `Measured ${new Date().toISOString().slice(0, 10)} on ${cpus().length} × ${cpus()[0].model.trim()}, Node ${process.version}, against ${dockerVersion}; median of ${RUNS} runs; pseudo-terminal ${COLS}×${ROWS}.`,
+  '',
+  '| stream | events | CPU s, dpull / docker | wall s, dpull / docker | terminal bytes, dpull / docker | peak RSS MB, dpull / docker |',
+  '| --- | --- | --- | --- | --- | --- |',
+  ...rows,
+  '',
+  'Targets:',
+  `- event flood: dpull CPU ≤ 0.5× docker's — **${fmt(floodResult.dpull.cpu / floodResult.docker.cpu)}×**; terminal bytes ≤ 2 % of docker's — **${fmt((100 * floodResult.dpull.bytes) / floodResult.docker.bytes, 1)} %**`,
+  `- recorded pace: terminal bytes ≤ 2× docker's — **${fmt(pacedResult.dpull.bytes / pacedResult.docker.bytes)}×**; CPU under 1 % of a core over the pull — **${fmt(pacedShare, 1)} %** (${fmt(pacedResult.dpull.cpu)} s CPU in ${fmt(pacedResult.dpull.wall)} s, Node's start-up included)`,
+  `- long flood: peak RSS ≤ 80 MB — **${fmt(bigResult.dpull.rssMb, 0)} MB** (the ${fmt(floodResult.dpull.rssMb, 0)} MB of the 10× shorter flood: memory is flat in stream length)`,
+].join('\n');
+console.log(table);
+if (process.argv.includes('--write')) {
+  const file = `${root}/BENCHMARKS.md`;
+  const head = '# Benchmarks\n\n`node bench/run.mjs --write` writes the section below; nothing in it is typed by hand.\n\n## Live display: dpull vs docker pull on the same stream\n\n';
+  writeFileSync(file, head + table + '\n');
+}
