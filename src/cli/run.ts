@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { parseOptions, CommanderExit, type CliOptions } from './options.js';
 import { formatReference, parseReference, withDefaultTag, DEFAULT_TAG } from '../reference/reference.js';
 import { resolveEngineAddress } from '../engine/address.js';
-import { pullEvents } from '../pull/pull-events.js';
+import { pullEventBatches } from '../pull/pull-events.js';
 import { PullState } from '../state/pull-state.js';
 import { createRenderer, pickMode, type Outcome } from '../render/renderer.js';
 import { DpullError, ExitCode, usageError } from '../errors.js';
@@ -79,15 +79,16 @@ export async function runCli(args: string[], io: CliIO): Promise<number> {
   let exitCode: number = ExitCode.ok;
   renderer.start(engine.url);
   try {
-    const events = pullEvents({
+    const batches = pullEventBatches({
       engine,
       name: target.name,
       ...(options.allTags ? {} : { tag: target.digest ?? target.tag }),
       ...(options.platform !== undefined && { platform: options.platform }),
       signal: controller.signal,
     });
-    for await (const event of events) {
-      state.apply(event, io.clock());
+    for await (const batch of batches) {
+      const now = io.clock();
+      for (const event of batch) state.apply(event, now);
       renderer.update(state);
     }
   } catch (err) {

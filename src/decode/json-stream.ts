@@ -94,9 +94,15 @@ export class JsonMessageDecoder {
   }
 }
 
-/** Decodes a byte stream into the engine's JSON messages. */
-export async function* decodeMessages(source: AsyncIterable<Uint8Array>): AsyncGenerator<object> {
+/**
+ * Decodes a byte stream into the engine's JSON messages, a batch per chunk received: one
+ * hand-over per chunk rather than per message keeps a flood of events cheap.
+ */
+export async function* decodeMessageBatches(source: AsyncIterable<Uint8Array>): AsyncGenerator<object[]> {
   const decoder = new JsonMessageDecoder();
-  for await (const chunk of source) yield* decoder.push(chunk);
+  for await (const chunk of source) {
+    const batch = decoder.push(chunk);
+    if (batch.length > 0) yield batch;
+  }
   decoder.end();
 }
