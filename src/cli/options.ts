@@ -1,5 +1,6 @@
 import { Command, CommanderError, Option } from 'commander';
 import { usageError } from '../errors.js';
+import { PROGRESS_CHOICES, type ProgressChoice } from '../render/renderer.js';
 
 export interface CliOptions {
   image: string;
@@ -9,6 +10,9 @@ export interface CliOptions {
   quiet: boolean;
   /** False with --no-tty: plain lines even on a terminal. */
   tty: boolean;
+  progress?: ProgressChoice;
+  /** Seconds between plain-mode progress lines. */
+  progressInterval?: number;
 }
 
 /** Commander finished the run itself: --help or --version printed, or a usage error printed. */
@@ -26,10 +30,37 @@ function parsePlatform(value: string): string {
   return platform;
 }
 
+function parseInterval(value: string): number {
+  const seconds = Number(value);
+  if (!Number.isFinite(seconds) || seconds <= 0) throw usageError(`invalid --progress-interval "${value}": expected a number of seconds above 0`);
+  return seconds;
+}
+
+/**
+ * The progress mode asked for: --progress, or its shorthands -q (quiet) and --no-tty (plain),
+ * else DPULL_PROGRESS, else auto. Two flags that ask for different modes are a usage error.
+ */
+export function requestedProgress(options: CliOptions, env: NodeJS.ProcessEnv): ProgressChoice {
+  const asked = new Set<ProgressChoice>();
+  if (options.progress !== undefined) asked.add(options.progress);
+  if (options.quiet) asked.add('quiet');
+  if (!options.tty) asked.add('plain');
+  if (asked.size > 1) throw usageError(`conflicting output modes: ${[...asked].join(', ')} (choose one)`);
+  if (asked.size === 1) return [...asked][0];
+  const fromEnv = env.DPULL_PROGRESS;
+  if (fromEnv === undefined || fromEnv === '') return 'auto';
+  if (!(PROGRESS_CHOICES as readonly string[]).includes(fromEnv)) {
+    throw usageError(`invalid DPULL_PROGRESS "${fromEnv}": expected one of ${PROGRESS_CHOICES.join(', ')}`);
+  }
+  return fromEnv as ProgressChoice;
+}
+
 const EXAMPLES = `
 Examples:
   dpull nginx:1.27                       pull with a live per-layer display
   dpull --no-tty app:1.4                 plain lines for a CI log
+  dpull --progress json app:1.4 | jq -c 'select(.type == "result")'
+                                         one JSON object per line, for scripts
   dpull -q ghcr.io/org/app@sha256:…      print only the pulled reference
   dpull -H tcp://10.0.0.5:2375 redis     pull on another engine
   dpull -a 127.0.0.1:5000/demo/app       pull every tag of a repository
@@ -49,8 +80,10 @@ export function parseOptions(
     .option('-H, --host <url>', 'engine address (unix:///path or tcp://host:port); default $DOCKER_HOST, then /var/run/docker.sock')
     .addOption(new Option('--platform <os/arch[/variant]>', 'pull this platform of a multi-platform image').argParser(parsePlatform))
     .option('-a, --all-tags', 'pull every tag of the repository')
-    .option('-q, --quiet', 'print only the pulled reference')
-    .option('--no-tty', 'plain line output even on a terminal')
+    .option('-q, --quiet', 'print only the pulled reference (--progress quiet)')
+    .addOption(new Option('--progress <mode>', 'output: auto (tty on a terminal, else plain), tty, plain, json or quiet; default $DPULL_PROGRESS, then auto').choices(PROGRESS_CHOICES))
+    .addOption(new Option('--progress-interval <seconds>', 'seconds between progress lines in plain mode (default 10 in CI, else 5)').argParser(parseInterval))
+    .option('--no-tty', 'plain line output even on a terminal (--progress plain)')
     .version(version, '-v, --version', 'print the version')
     .helpOption('-h, --help', 'show this help')
     .addHelpText('after', EXAMPLES)
@@ -69,6 +102,6 @@ export function parseOptions(
     }
     throw err;
   }
-  const opts = program.opts<{ host?: string; platform?: string; allTags?: boolean; quiet?: boolean; tty: boolean }>();
+  const opts = program.opts<Omit<CliOptions, 'image' | 'allTags' | 'quiet'> & { allTags?: boolean; quiet?: boolean }>();
   return { image: program.args[0], ...opts, allTags: opts.allTags === true, quiet: opts.quiet === true };
 }

@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs';
-import { parseOptions, CommanderExit, type CliOptions } from './options.js';
+import { parseOptions, requestedProgress, CommanderExit, type CliOptions } from './options.js';
 import { formatReference, parseReference, withDefaultTag, DEFAULT_TAG } from '../reference/reference.js';
 import { resolveEngineAddress } from '../engine/address.js';
 import { pullEventBatches } from '../pull/pull-events.js';
 import { PullState } from '../state/pull-state.js';
-import { createRenderer, pickMode, type Outcome } from '../render/renderer.js';
+import { createRenderer, pickMode, type Outcome, type ProgressMode, type RendererOptions } from '../render/renderer.js';
 import { DpullError, ExitCode, usageError } from '../errors.js';
 import { sanitize } from '../sanitize.js';
 
@@ -31,6 +31,18 @@ function describeFailure(err: unknown): DpullError {
   return new DpullError(`unexpected error: ${sanitize(message)}`, ExitCode.pullFailed, { cause: err });
 }
 
+function rendererOptions(io: CliIO, options: CliOptions, reference: string): RendererOptions {
+  return {
+    stream: io.stderr,
+    out: io.stdout,
+    label: sanitize(options.image),
+    reference,
+    clock: io.clock,
+    env: io.env,
+    ...(options.progressInterval !== undefined && { intervalSeconds: options.progressInterval }),
+  };
+}
+
 /** Runs the dpull command; resolves with the exit code. Never throws. */
 export async function runCli(args: string[], io: CliIO): Promise<number> {
   const printError = (message: string) => io.stderr.write(`dpull: ${message}\n`);
@@ -44,9 +56,11 @@ export async function runCli(args: string[], io: CliIO): Promise<number> {
     return failure.exitCode;
   }
 
+  let mode: ProgressMode | undefined;
   let reference;
   let engine;
   try {
+    mode = pickMode(requestedProgress(options, io.env), io.stderr, io.env);
     reference = parseReference(options.image);
     if (options.allTags && (reference.tag !== undefined || reference.digest !== undefined)) {
       throw usageError("tag can't be used with --all-tags/-a");
@@ -54,17 +68,21 @@ export async function runCli(args: string[], io: CliIO): Promise<number> {
     engine = resolveEngineAddress(options.host, io.env);
   } catch (err) {
     const failure = describeFailure(err);
-    printError(failure.message);
+    if (mode === undefined) {
+      printError(failure.message);
+    } else {
+      // The chosen mode reports it (a json `error` object, a GitHub annotation …).
+      const renderer = await createRenderer(mode, rendererOptions(io, options, ''));
+      renderer.finish(new PullState(io.clock()), { kind: 'failed', error: failure });
+    }
     return failure.exitCode;
   }
 
   const target = options.allTags ? reference : withDefaultTag(reference);
-  const mode = pickMode(options, io.stderr, io.env);
-  if (mode !== 'quiet' && !options.allTags && reference.tag === undefined && reference.digest === undefined) {
+  if ((mode === 'tty' || mode === 'plain') && !options.allTags && reference.tag === undefined && reference.digest === undefined) {
     io.stderr.write(`Using default tag: ${DEFAULT_TAG}\n`);
   }
-  const label = sanitize(options.image);
-  const renderer = await createRenderer(mode, { stream: io.stderr, label, clock: io.clock, env: io.env });
+  const renderer = await createRenderer(mode, rendererOptions(io, options, formatReference(target)));
 
   const controller = new AbortController();
   const onSignal = (signal: NodeJS.Signals) => {
@@ -89,11 +107,11 @@ export async function runCli(args: string[], io: CliIO): Promise<number> {
     for await (const batch of batches) {
       const now = io.clock();
       for (const event of batch) state.apply(event, now);
-      renderer.update(state);
+      renderer.update(state, batch);
     }
   } catch (err) {
     if (err instanceof Interrupted) {
-      outcome = { kind: 'interrupted' };
+      outcome = { kind: 'interrupted', exitCode: err.exitCode };
       exitCode = err.exitCode;
     } else {
       const error = describeFailure(err);
@@ -104,8 +122,7 @@ export async function runCli(args: string[], io: CliIO): Promise<number> {
     process.removeListener('SIGINT', onSignal);
     process.removeListener('SIGTERM', onSignal);
   }
-  renderer.finish(state, outcome);
-  if (outcome.kind === 'failed') printError(outcome.error.message);
-  if (outcome.kind === 'pulled') io.stdout.write(`${formatReference(target)}\n`);
+  renderer.finish(state, outcome); // prints the error, each mode in its own way
+  if (outcome.kind === 'pulled' && mode !== 'json') io.stdout.write(`${formatReference(target)}\n`);
   return exitCode;
 }

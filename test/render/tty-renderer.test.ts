@@ -1,3 +1,4 @@
+import { PassThrough } from 'node:stream';
 import { afterEach, describe, expect, test, vi } from 'vitest';
 import { TtyRenderer } from '../../src/render/tty/tty-renderer.js';
 import { PullState } from '../../src/state/pull-state.js';
@@ -20,7 +21,14 @@ function replay(
   vi.useFakeTimers();
   now = 0;
   const tty = new FakeTty(columns, rows);
-  const renderer = new TtyRenderer({ stream: asWriteStream(tty), label: 'registry.local/demo/app:1.0', clock: () => now, env: {} });
+  const renderer = new TtyRenderer({
+    stream: asWriteStream(tty),
+    out: new PassThrough(),
+    label: 'registry.local/demo/app:1.0',
+    reference: 'registry.local/demo/app:1.0',
+    clock: () => now,
+    env: {},
+  });
   const state = new PullState(0);
   renderer.start('unix:///var/run/docker.sock');
   const events = recordedEvents(name).slice(0, opts.stopAfter);
@@ -33,7 +41,7 @@ function replay(
     now += 20;
     vi.advanceTimersByTime(20);
     state.apply(event, now);
-    renderer.update(state);
+    renderer.update(state, [event]);
   }
   renderer.finish(state, opts.outcome ?? { kind: 'pulled' });
   vi.useRealTimers(); // the terminal emulator runs on real timers
@@ -75,7 +83,7 @@ describe('the live display on a terminal', () => {
   });
 
   test('mid-pull, a 40-layer pull in 12 rows fits the screen with the rest folded into one line', async () => {
-    const { output } = replay('forty-fresh', 80, 12, { stopAfter: 120, outcome: { kind: 'interrupted' } });
+    const { output } = replay('forty-fresh', 80, 12, { stopAfter: 120, outcome: { kind: 'interrupted', exitCode: 130 } });
     // Everything before the final frame: the frame as the user watched it.
     const lastFrame = output.slice(0, output.lastIndexOf('\x1b[?2026h'));
     const screen = await screenOf(lastFrame, 80, 12);
@@ -89,8 +97,8 @@ describe('the live display on a terminal', () => {
     const { output } = replay('forty-fresh', 80, 60);
     const frames = output.split('\x1b[?2026h').length - 1;
     const events = recordedEvents('forty-fresh').length;
-    // 20 ms between events: at most one frame per 5 events, plus the final one.
-    expect(frames).toBeLessThanOrEqual(Math.ceil(events / 5) + 1);
+    // 20 ms between events: one frame at once, then at most one per 5 events, plus the final one.
+    expect(frames).toBeLessThanOrEqual(Math.ceil(events / 5) + 2);
     expect(frames).toBeGreaterThan(3);
   });
 
@@ -101,6 +109,7 @@ describe('the live display on a terminal', () => {
     expect(screen.cursorHidden).toBe(false);
     expect(screen.lines.some((l) => l.includes('Downloading'))).toBe(true);
     expect(screen.lines.some((l) => l.startsWith('Status:'))).toBe(false);
+    expect(screen.lines.at(-1)).toBe('dpull: registry went away');
   });
 
   test('the totals line shows layers, bytes and percent', async () => {

@@ -41,3 +41,12 @@ export async function removeAllImages(): Promise<void> {
     await engineRequest('DELETE', `/images/${image.Id}?force=1`);
   }
 }
+
+/** The compressed layer sizes of an image, from the registry's manifest (what a pull downloads). */
+export async function manifestLayerSizes(registry: string, repository: string, tag: string): Promise<number[]> {
+  const response = await fetch(`http://${registry}/v2/${repository}/manifests/${tag}`, {
+    headers: { Accept: 'application/vnd.docker.distribution.manifest.v2+json' },
+  });
+  const manifest = (await response.json()) as { layers: { size: number }[] };
+  return manifest.layers.map((layer) => layer.size);
+}

@@ -1,6 +1,6 @@
 import ansiEscapes from 'ansi-escapes';
 import ora, { type Ora } from 'ora';
-import type { Outcome, Renderer, RendererOptions } from '../renderer.js';
+import { errorLine, type Outcome, type Renderer, type RendererOptions } from '../renderer.js';
 import type { PullState } from '../../state/pull-state.js';
 import { colours } from '../colour.js';
 import { renderFrame } from './frame.js';
@@ -54,7 +54,7 @@ export class TtyRenderer implements Renderer {
     }).start();
   }
 
-  update(state: PullState): void {
+  update(state: PullState, _events?: unknown): void {
     this.state = state;
     this.stopSpinner();
     if (this.timer !== undefined) return;
@@ -74,6 +74,8 @@ export class TtyRenderer implements Renderer {
     const lines = outcome.kind === 'pulled' ? resultLines(state, this.c) : [];
     for (const line of lines) this.out.write(paint(truncateLine(line, this.width())) + '\n');
     this.showCursor();
+    // The error in full, wrapped if it must be: it is the one line the user needs whole.
+    if (outcome.kind === 'failed') this.out.write(`${this.c.red(errorLine(outcome.error))}\n`);
     process.removeListener('exit', this.restoreOnExit);
     this.out.removeListener('resize', this.onResize);
   }

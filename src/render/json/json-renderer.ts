@@ -1,0 +1,61 @@
+import type { PullEvent } from '../../decode/pull-event.js';
+import type { PullState } from '../../state/pull-state.js';
+import { errorLine, type Outcome, type Renderer, type RendererOptions } from '../renderer.js';
+
+/**
+ * `--progress json`: one JSON object per line on stdout, for scripts. The schema (README,
+ * "JSON output") is stable: every object has `type`, `time` (ISO 8601) and `image` (as given).
+ *   pulling  {tag, repository}                 a tag's block begins
+ *   layer    {layer, status, phase, current?, total?, units?, retryIn?}
+ *   digest   {digest}       status {message, upToDate}       message {message}
+ *   result   {reference, digest?, bytes, layers: {total, pulled, reused}, elapsedMs}   last line on success
+ *   error    {message, exitCode}                                                      last line on failure
+ */
+export class JsonRenderer implements Renderer {
+  constructor(private readonly options: RendererOptions) {}
+
+  start(): void {}
+
+  update(_state: PullState, events: readonly PullEvent[]): void {
+    let lines = '';
+    for (const event of events) {
+      // An in-stream error ends the pull: the final `error` object reports it once.
+      if (event.type === 'error') continue;
+      lines += this.line(this.fields(event));
+    }
+    if (lines !== '') this.options.out.write(lines);
+  }
+
+  finish(state: PullState, outcome: Outcome): void {
+    if (outcome.kind === 'pulled') {
+      const totals = state.totals(this.options.clock());
+      const digest = state.tags.at(-1)?.digest;
+      this.options.out.write(
+        this.line({
+          type: 'result',
+          reference: this.options.reference,
+          ...(digest !== undefined && { digest }),
+          bytes: totals.downloadedBytes,
+          layers: { total: totals.layers, pulled: totals.pulled, reused: totals.reused },
+          elapsedMs: Math.round(totals.elapsedMs),
+        }),
+      );
+      return;
+    }
+    const [message, exitCode] =
+      outcome.kind === 'failed' ? [outcome.error.message, outcome.error.exitCode] : ['interrupted', outcome.exitCode];
+    this.options.out.write(this.line({ type: 'error', message, exitCode }));
+    if (outcome.kind === 'failed') this.options.stream.write(`${errorLine(outcome.error)}\n`);
+  }
+
+  private fields(event: Exclude<PullEvent, { type: 'error' }>): Record<string, unknown> {
+    if (event.type !== 'layer') return { ...event };
+    const { id, ...rest } = event;
+    return { ...rest, layer: id };
+  }
+
+  private line(fields: Record<string, unknown>): string {
+    const { type, ...rest } = fields;
+    return `${JSON.stringify({ type, time: new Date().toISOString(), image: this.options.label, ...rest })}\n`;
+  }
+}
