@@ -66,19 +66,58 @@ const freePort = () =>
 
 const slow = env.DPULL_TEST_SLOW_REGISTRY;
 const fast = env.DPULL_TEST_REGISTRY;
-await removeAllImages();
-await record('three-fresh', `${slow}/demo/three`, '1.0');
-await record('three-partial', `${slow}/demo/three`, '1.1');
-await record('three-up-to-date', `${slow}/demo/three`, '1.1');
-await record('forty-fresh', `${fast}/demo/forty`, '1.0');
-await removeAllImages();
-await record('three-all-tags', `${fast}/demo/three`);
+const throttleProxy = fileURLToPath(new URL('throttle-proxy.mjs', import.meta.url));
 
-// The registry goes away mid-pull: a throttling proxy of our own is killed after a second, so
-// the engine shows its Retrying countdown and then fails the pull inside the 200 stream.
-await removeAllImages();
-const port = await freePort();
-const proxy = spawn(process.execPath, [fileURLToPath(new URL('throttle-proxy.mjs', import.meta.url)), String(port), fast.split(':')[1], '1000000'], { stdio: 'ignore' });
-await new Promise((r) => setTimeout(r, 500));
-setTimeout(() => proxy.kill('SIGKILL'), 1500);
-await record('eight-registry-lost', `127.0.0.1:${port}/demo/eight`, '1.0');
+/** A throttling proxy of our own in front of the open registry, on a free port. */
+async function ownProxy(bytesPerSecond) {
+  const port = await freePort();
+  const proxy = spawn(process.execPath, [throttleProxy, String(port), fast.split(':')[1], String(bytesPerSecond)], { stdio: 'ignore' });
+  await new Promise((r) => setTimeout(r, 500));
+  return { port, proxy };
+}
+
+const scenarios = {
+  async 'three-fresh'() {
+    await removeAllImages();
+    await record('three-fresh', `${slow}/demo/three`, '1.0');
+  },
+  async 'three-partial'() {
+    await removeAllImages();
+    await engine('POST', `/v1.41/images/create?fromImage=${slow}/demo/three&tag=1.0`);
+    await record('three-partial', `${slow}/demo/three`, '1.1');
+    await record('three-up-to-date', `${slow}/demo/three`, '1.1');
+  },
+  async 'forty-fresh'() {
+    await removeAllImages();
+    await record('forty-fresh', `${fast}/demo/forty`, '1.0');
+  },
+  async 'three-all-tags'() {
+    await removeAllImages();
+    await record('three-all-tags', `${fast}/demo/three`);
+  },
+  // A pull long enough to measure a display at the engine's real pace (bench/).
+  async 'eight-slow'() {
+    await removeAllImages();
+    const { port, proxy } = await ownProxy(200_000);
+    try {
+      await record('eight-slow', `127.0.0.1:${port}/demo/eight`, '1.0');
+    } finally {
+      proxy.kill();
+    }
+  },
+  // The registry goes away mid-pull: the proxy is killed after a second, so the engine shows
+  // its Retrying countdown and then fails the pull inside the 200 stream.
+  async 'eight-registry-lost'() {
+    await removeAllImages();
+    const { port, proxy } = await ownProxy(1_000_000);
+    setTimeout(() => proxy.kill('SIGKILL'), 1500);
+    await record('eight-registry-lost', `127.0.0.1:${port}/demo/eight`, '1.0');
+  },
+};
+
+// `node scripts/record-streams.mjs [scenario …]`: the named ones, or all.
+const chosen = process.argv.slice(2);
+for (const name of chosen.length > 0 ? chosen : Object.keys(scenarios)) {
+  if (!scenarios[name]) throw new Error(`no scenario ${name}; there are: ${Object.keys(scenarios).join(', ')}`);
+  await scenarios[name]();
+}

@@ -12,3 +12,20 @@ export function colours(stream: NodeJS.WriteStream, env: NodeJS.ProcessEnv, auto
   if (!auto || stream.isTTY !== true || env.TERM === 'dumb') return new Chalk({ level: 0 });
   return new Chalk({ level: 1 });
 }
+
+export type Style = (text: string) => string;
+
+/** The styles dpull draws with, made once: a segment's style is then a stable function to compare. */
+export interface Palette {
+  bold: Style;
+  dim: Style;
+  green: Style;
+  red: Style;
+  yellow: Style;
+  cyan: Style;
+}
+
+export function palette(stream: NodeJS.WriteStream, env: NodeJS.ProcessEnv, auto = true): Palette {
+  const c = colours(stream, env, auto);
+  return { bold: c.bold, dim: c.dim, green: c.green, red: c.red, yellow: c.yellow, cyan: c.cyan };
+}

@@ -7,10 +7,18 @@ export interface Segment {
 }
 export type Line = Segment[];
 
+const paintSegment = (s: Segment) => (s.style ? s.style(s.text) : s.text);
 const graphemes = new Intl.Segmenter(undefined, { granularity: 'grapheme' });
 
-/** Display width of a line's text (wide and combining characters counted as the terminal does). */
-export const lineWidth = (line: Line) => line.reduce((sum, s) => sum + stringWidth(s.text), 0);
+// Printable ASCII and the glyphs dpull draws take one column each; only other text needs
+// string-width's full grapheme and East Asian width analysis (the costly part of a frame).
+const ONE_COLUMN_EACH = /^[\x20-\x7e█░·…]*$/;
+
+/** Display width of text, wide and combining characters counted as the terminal does. */
+export const textWidth = (text: string) => (ONE_COLUMN_EACH.test(text) ? text.length : stringWidth(text));
+
+/** Display width of a line. */
+export const lineWidth = (line: Line) => line.reduce((sum, s) => sum + textWidth(s.text), 0);
 
 /** Cuts a line to at most `width` columns, ending in `…` when something was cut. */
 export function truncateLine(line: Line, width: number): Line {
@@ -20,7 +28,7 @@ export function truncateLine(line: Line, width: number): Line {
   for (const segment of line) {
     let kept = '';
     for (const { segment: g } of graphemes.segment(segment.text)) {
-      const w = stringWidth(g);
+      const w = textWidth(g);
       if (w > room) {
         out.push({ ...segment, text: kept });
         out.push({ text: '…', style: segment.style });
@@ -35,4 +43,33 @@ export function truncateLine(line: Line, width: number): Line {
 }
 
 /** The line as text for the terminal, with colours applied after the cut so no sequence is split. */
-export const paint = (line: Line) => line.map((s) => (s.style ? s.style(s.text) : s.text)).join('');
+export const paint = (line: Line) => line.map(paintSegment).join('');
+
+// Styles come from one palette made once, so the same colour is the same function.
+const sameStyle = (a: Segment, b: Segment) => a.style === b.style;
+// Characters known to take exactly one column, so a difference can be located inside a segment.
+const SINGLE_COLUMN = /^[\x20-\x7e\u00a0-\u02ff█░·…]$/;
+
+/**
+ * Where `next` first differs from `prev` (text or colour): the column, and `next` painted from
+ * there on. Undefined when the two are the same. Rewriting only the tail keeps a progress
+ * line's update to the few cells that moved.
+ */
+export function changedTail(prev: Line, next: Line): { column: number; tail: string } | undefined {
+  let column = 0;
+  for (let i = 0; i < next.length; i++) {
+    const a = prev[i];
+    const b = next[i];
+    if (a !== undefined && a.text === b.text && sameStyle(a, b)) {
+      column += textWidth(b.text);
+      continue;
+    }
+    let k = 0;
+    if (a !== undefined && sameStyle(a, b)) {
+      while (k < a.text.length && k < b.text.length && a.text[k] === b.text[k] && SINGLE_COLUMN.test(b.text[k])) k++;
+    }
+    column += k;
+    return { column, tail: paintSegment({ ...b, text: b.text.slice(k) }) + next.slice(i + 1).map(paintSegment).join('') };
+  }
+  return prev.length > next.length ? { column, tail: '' } : undefined;
+}

@@ -3,7 +3,7 @@ import { errorLine, type Outcome, type Renderer, type RendererOptions } from '..
 import type { PullState } from '../../state/pull-state.js';
 import type { LayerPhase } from '../../decode/pull-event.js';
 import type { LayerRecord } from '../../state/layer-state.js';
-import { colours } from '../colour.js';
+import { palette } from '../colour.js';
 import { formatBytes, formatDuration, formatPercent, formatProgress, formatSpeed } from '../format.js';
 import { resultLines } from '../result-lines.js';
 import { paint } from '../line.js';
@@ -65,7 +65,7 @@ export class PlainRenderer implements Renderer {
   finish(state: PullState, outcome: Outcome): void {
     this.update(state);
     if (outcome.kind === 'pulled') {
-      const c = colours(this.options.stream, this.options.env, false);
+      const c = palette(this.options.stream, this.options.env, false);
       this.write([...resultLines(state, c).map(paint), this.summary(state)]);
     }
     if (this.grouped) this.options.stream.write('::endgroup::\n');

@@ -1,4 +1,4 @@
-import type { ChalkInstance } from 'chalk';
+import type { Palette, Style } from '../colour.js';
 import type { PullState, PullTotals } from '../../state/pull-state.js';
 import { ACTIVE, FINISHED, type LayerRecord } from '../../state/layer-state.js';
 import { formatDuration, formatPercent, formatProgress, formatSpeed } from '../format.js';
@@ -21,7 +21,7 @@ function layerStatus(layer: LayerRecord): string {
   return layer.status;
 }
 
-function layerStyle(layer: LayerRecord, c: ChalkInstance, failed: boolean): (s: string) => string {
+function layerStyle(layer: LayerRecord, c: Palette, failed: boolean): Style {
   if (FINISHED.has(layer.phase)) return c.green;
   if (failed) return c.red;
   if (layer.phase === 'retrying') return c.yellow;
@@ -35,7 +35,7 @@ function progressBar(current: number, total: number, width: number): string {
 }
 
 /** `id  status  [bar]  current/total`, the bar sized to the room left. */
-export function layerLine(layer: LayerRecord, columns: number, c: ChalkInstance, failed: boolean): Line {
+export function layerLine(layer: LayerRecord, columns: number, c: Palette, failed: boolean): Line {
   const style = layerStyle(layer, c, failed);
   const line: Line = [
     { text: layer.id.slice(0, 12), style: c.bold },
@@ -58,7 +58,7 @@ export function layerLine(layer: LayerRecord, columns: number, c: ChalkInstance,
 }
 
 /** `3/8 layers · 12.3/45.6 MB · 27% · 4.2 MB/s · ETA 8s · 5s`, the parts that fit. */
-export function totalsLine(totals: PullTotals, columns: number, c: ChalkInstance): Line {
+export function totalsLine(totals: PullTotals, columns: number, c: Palette): Line {
   const done = totals.pulled + totals.reused;
   const parts = [`${done}/${totals.layers} layers`];
   if (totals.reused > 0) parts.push(`${totals.reused} reused`);
@@ -94,7 +94,7 @@ function foldLayers(layers: LayerRecord[], room: number): { shown: LayerRecord[]
   return { shown: layers.filter((l) => chosen.has(l)), hidden: layers.filter((l) => !chosen.has(l)) };
 }
 
-function foldLine(hidden: LayerRecord[], columns: number, c: ChalkInstance): Line {
+function foldLine(hidden: LayerRecord[], columns: number, c: Palette): Line {
   const count = (test: (l: LayerRecord) => boolean) => hidden.filter(test).length;
   const parts = [
     [count((l) => l.phase === 'complete'), 'complete'],
@@ -111,7 +111,7 @@ function foldLine(hidden: LayerRecord[], columns: number, c: ChalkInstance): Lin
  * The display as lines: a header, one line per layer, the totals. It never has more lines than
  * the terminal has rows minus one (so the cursor can always reach its first line) unless final.
  */
-export function renderFrame(state: PullState, title: string, view: View, c: ChalkInstance): Line[] {
+export function renderFrame(state: PullState, title: string, view: View, c: Palette): Line[] {
   const width = Math.max(1, view.columns - 1); // never touch the last column: no auto-wrap, ever
   const failed = state.error !== undefined;
   const lines: Line[] = [truncateLine([{ text: title, style: c.bold }], width)];

@@ -2,9 +2,9 @@ import ansiEscapes from 'ansi-escapes';
 import ora, { type Ora } from 'ora';
 import { errorLine, type Outcome, type Renderer, type RendererOptions } from '../renderer.js';
 import type { PullState } from '../../state/pull-state.js';
-import { colours } from '../colour.js';
+import { palette } from '../colour.js';
 import { renderFrame } from './frame.js';
-import { lineWidth, paint, truncateLine, type Line } from '../line.js';
+import { changedTail, lineWidth, paint, truncateLine, type Line } from '../line.js';
 import { resultLines } from '../result-lines.js';
 
 /** Frames at most this often, however fast events come: the engine can send thousands a second. */
@@ -20,9 +20,8 @@ export class TtyRenderer implements Renderer {
   private readonly out: NodeJS.WriteStream;
   private readonly c;
   private spinner: Ora | undefined;
-  private drawn: string[] = [];
-  /** Display width of each drawn line, to know how a resized terminal re-wrapped them. */
-  private drawnWidths: number[] = [];
+  /** The lines on the screen now, from the frame's first row. */
+  private drawn: Line[] = [];
   /** After a resize: rows the old frame now takes, to be cleared before the next draw. */
   private reflowedRows: number | undefined;
   private readonly onResize = () => this.relayout();
@@ -34,7 +33,7 @@ export class TtyRenderer implements Renderer {
 
   constructor(private readonly options: RendererOptions) {
     this.out = options.stream;
-    this.c = colours(options.stream, options.env);
+    this.c = palette(options.stream, options.env);
   }
 
   start(engine: string): void {
@@ -100,16 +99,14 @@ export class TtyRenderer implements Renderer {
     this.state.tick(now);
     const view = { columns: this.out.columns || 80, rows: this.out.rows || 24, now, final };
     const frame: Line[] = renderFrame(this.state, this.title(), view, this.c);
-    const lines = frame.map(paint);
     let prefix = '';
     if (this.reflowedRows !== undefined) {
       prefix = (this.reflowedRows > 0 ? ansiEscapes.cursorUp(this.reflowedRows) : '') + '\r' + ansiEscapes.eraseDown;
       this.reflowedRows = undefined;
       this.drawn = [];
     }
-    this.out.write(SYNC_START + prefix + this.diff(lines) + SYNC_END);
-    this.drawn = lines;
-    this.drawnWidths = frame.map(lineWidth);
+    this.out.write(SYNC_START + prefix + this.diff(frame) + SYNC_END);
+    this.drawn = frame;
   }
 
   /**
@@ -120,18 +117,27 @@ export class TtyRenderer implements Renderer {
   private relayout(): void {
     if (this.state === undefined || this.drawn.length === 0) return;
     const columns = this.out.columns || 80;
-    this.reflowedRows = this.drawnWidths.reduce((rows, width) => rows + Math.max(1, Math.ceil(width / columns)), 0);
+    this.reflowedRows = this.drawn.reduce((rows, line) => rows + Math.max(1, Math.ceil(lineWidth(line) / columns)), 0);
     clearTimeout(this.timer);
     this.timer = undefined;
     this.draw(false);
   }
 
-  /** Moves to the frame's first line and rewrites what changed; the cursor ends below the frame. */
-  private diff(lines: string[]): string {
+  /**
+   * Moves to the frame's first line and rewrites only what changed: unchanged lines are
+   * skipped, a changed line is rewritten from its first changed column. The cursor ends below
+   * the frame.
+   */
+  private diff(lines: Line[]): string {
     let out = this.drawn.length > 0 ? ansiEscapes.cursorUp(this.drawn.length) + '\r' : '';
     for (let i = 0; i < lines.length; i++) {
-      if (i < this.drawn.length && this.drawn[i] === lines[i]) out += ansiEscapes.cursorNextLine;
-      else out += lines[i] + ansiEscapes.eraseEndLine + '\n';
+      if (i >= this.drawn.length) {
+        out += paint(lines[i]) + ansiEscapes.eraseEndLine + '\n';
+        continue;
+      }
+      const change = changedTail(this.drawn[i], lines[i]);
+      if (change === undefined) out += ansiEscapes.cursorNextLine;
+      else out += (change.column > 0 ? ansiEscapes.cursorTo(change.column) : '') + change.tail + ansiEscapes.eraseEndLine + '\n';
     }
     if (lines.length < this.drawn.length) out += ansiEscapes.eraseDown;
     return out;
