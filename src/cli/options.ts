@@ -1,5 +1,6 @@
 import { Command, CommanderError, Option } from 'commander';
 import { usageError } from '../errors.js';
+import { parseDuration } from '../pull/idle-timeout.js';
 import { PROGRESS_CHOICES, type ProgressChoice } from '../render/renderer.js';
 
 export interface CliOptions {
@@ -13,6 +14,8 @@ export interface CliOptions {
   progress?: ProgressChoice;
   /** Seconds between plain-mode progress lines. */
   progressInterval?: number;
+  /** Milliseconds without anything from the engine before the pull is cancelled. */
+  timeout?: number;
 }
 
 /** Commander finished the run itself: --help or --version printed, or a usage error printed. */
@@ -28,6 +31,12 @@ function parsePlatform(value: string): string {
   const platform = value.toLowerCase();
   if (!PLATFORM.test(platform)) throw usageError(`invalid platform "${value}": expected os/arch[/variant], e.g. linux/arm64`);
   return platform;
+}
+
+function parseTimeout(value: string): number {
+  const ms = parseDuration(value);
+  if (ms === undefined) throw usageError(`invalid --timeout "${value}": expected a duration such as 30s, 500ms or 2m`);
+  return ms;
 }
 
 function parseInterval(value: string): number {
@@ -84,6 +93,7 @@ export function parseOptions(
     .addOption(new Option('--progress <mode>', 'output: auto (tty on a terminal, else plain), tty, plain, json or quiet; default $DPULL_PROGRESS, then auto').choices(PROGRESS_CHOICES))
     .addOption(new Option('--progress-interval <seconds>', 'seconds between progress lines in plain mode (default 10 in CI, else 5)').argParser(parseInterval))
     .option('--no-tty', 'plain line output even on a terminal (--progress plain)')
+    .addOption(new Option('--timeout <duration>', 'cancel the pull when nothing has come from the engine for this long (30s, 500ms, 2m; a bare number is seconds)').argParser(parseTimeout))
     .version(version, '-v, --version', 'print the version')
     .helpOption('-h, --help', 'show this help')
     .addHelpText('after', EXAMPLES)

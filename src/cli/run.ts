@@ -102,6 +102,7 @@ export async function runCli(args: string[], io: CliIO): Promise<number> {
       name: target.name,
       ...(options.allTags ? {} : { tag: target.digest ?? target.tag }),
       ...(options.platform !== undefined && { platform: options.platform }),
+      ...(options.timeout !== undefined && { idleTimeoutMs: options.timeout }),
       signal: controller.signal,
     });
     for await (const batch of batches) {

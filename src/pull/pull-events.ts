@@ -1,9 +1,11 @@
 import type { EngineAddress } from '../engine/address.js';
 import { negotiateApiVersion } from '../engine/api-version.js';
 import { startPull } from '../engine/pull-request.js';
-import { decodeMessageBatches } from '../decode/json-stream.js';
-import { toPullEvent, type PullEvent } from '../decode/pull-event.js';
+import type { IncomingMessage } from 'node:http';
+import { eventBatches } from '../decode/event-stream.js';
+import type { PullEvent } from '../decode/pull-event.js';
 import { DpullError, pullError } from '../errors.js';
+import { IdleTimeout } from './idle-timeout.js';
 
 export interface PullEventsOptions {
   engine: EngineAddress;
@@ -14,41 +16,38 @@ export interface PullEventsOptions {
   platform?: string;
   registryAuth?: string;
   signal?: AbortSignal;
+  /** Cancel the pull when nothing has arrived from the engine for this long. */
+  idleTimeoutMs?: number;
 }
 
 /**
  * The pull as typed events, in batches (one per chunk the engine sent): negotiates the API
  * version, asks the engine to pull, decodes its stream. Throws a DpullError on any failure, an
- * in-stream error included (after yielding it), and the signal's reason when aborted. Stopping
- * the iteration early closes the connection, which makes the engine cancel the pull.
+ * in-stream error included (after yielding it), and the signal's reason when aborted. With
+ * `idleTimeoutMs`, a pull that receives nothing for that long is cancelled with a pull error.
+ * Stopping the iteration early closes the connection, which makes the engine cancel the pull.
  */
 export async function* pullEventBatches(options: PullEventsOptions): AsyncGenerator<PullEvent[]> {
-  const { engine, signal } = options;
-  const apiVersion = await negotiateApiVersion(engine, signal);
-  const body = await startPull(engine, apiVersion, options);
+  const { engine } = options;
+  const idle = new IdleTimeout(options.idleTimeoutMs);
+  const signal = options.signal ? AbortSignal.any([options.signal, idle.signal]) : idle.signal;
+  let body: IncomingMessage | undefined;
   try {
-    for await (const messages of decodeMessageBatches(body)) {
-      const events: PullEvent[] = [];
-      let error: string | undefined;
-      for (const message of messages) {
-        const event = toPullEvent(message);
-        if (event === undefined) continue;
-        events.push(event);
-        if (event.type === 'error') {
-          error = event.message;
-          break; // a failed pull: nothing after the error counts
-        }
-      }
-      if (events.length > 0) yield events;
-      if (error !== undefined) throw pullError(error);
-    }
+    const apiVersion = await negotiateApiVersion(engine, signal);
+    idle.touch();
+    body = await startPull(engine, apiVersion, { ...options, signal });
+    idle.touch();
+    // Any byte from the engine counts as life, chunk framing included.
+    body.socket?.on('data', () => idle.touch());
+    for await (const batch of eventBatches(body)) yield batch;
   } catch (err) {
-    if (signal?.aborted) throw signal.reason;
+    if (signal.aborted) throw signal.reason;
     if (err instanceof DpullError) throw err;
     // The body broke off (engine killed, connection reset): whatever came before, no success.
     throw pullError(`the connection to the engine at ${engine.url} was lost before the pull finished`);
   } finally {
-    body.destroy();
+    idle.stop();
+    body?.destroy();
   }
 }
 

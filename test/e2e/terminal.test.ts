@@ -35,7 +35,9 @@ describe('on a terminal', () => {
 
   test('Ctrl-C mid-pull aborts the request, restores the cursor and exits 130', async () => {
     const ref = `${s.slowRegistry}/demo/three:1.0`;
-    const run = await runInPty([ref], env, { cols: 100, rows: 30 }, { when: (out) => out.includes('█'), write: '\x03' });
+    const run = await runInPty([ref], env, { cols: 100, rows: 30 }, {
+      act: { when: (out) => out.includes('█'), act: (term) => term.write('\x03') },
+    });
     expect(run.exitCode).toBe(130);
     const screen = await screenOf(run.output, 100, 30, false);
     expect(screen.cursorHidden).toBe(false);

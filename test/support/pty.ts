@@ -1,4 +1,4 @@
-import pty from 'node-pty';
+import pty, { type IPty } from 'node-pty';
 import { dpullBin } from './run-dpull.js';
 
 export interface PtyRun {
@@ -8,18 +8,23 @@ export interface PtyRun {
   signal?: number;
 }
 
-/**
- * Runs dpull in a real pseudo-terminal of the given size. `act` may type into it (Ctrl-C is
- * `\x03`) once the output so far satisfies a condition.
- */
+export interface PtyOptions {
+  /** Once the output so far satisfies `when`, `act` is done once (type Ctrl-C, send a signal …). */
+  act?: { when: (output: string) => boolean; act: (term: IPty) => void };
+  /** Run this instead of dpull (e.g. a shell that redirects one of dpull's streams). */
+  command?: [string, ...string[]];
+}
+
+/** Runs dpull (or `command`) in a real pseudo-terminal of the given size. */
 export function runInPty(
   args: string[],
   env: Record<string, string>,
   size: { cols: number; rows: number },
-  act?: { when: (output: string) => boolean; write: string },
+  options: PtyOptions = {},
 ): Promise<PtyRun> {
+  const [file, ...argv] = options.command ?? [process.execPath, dpullBin, ...args];
   return new Promise((resolve) => {
-    const term = pty.spawn(process.execPath, [dpullBin, ...args], {
+    const term = pty.spawn(file, argv, {
       name: 'xterm-256color',
       cols: size.cols,
       rows: size.rows,
@@ -29,9 +34,9 @@ export function runInPty(
     let acted = false;
     term.onData((data) => {
       output += data;
-      if (act && !acted && act.when(output)) {
+      if (options.act && !acted && options.act.when(output)) {
         acted = true;
-        term.write(act.write);
+        options.act.act(term);
       }
     });
     term.onExit(({ exitCode, signal }) => {
