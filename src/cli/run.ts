@@ -1,11 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { parseOptions, requestedProgress, CommanderExit, type CliOptions } from './options.js';
-import { formatReference, parseReference, withDefaultTag, DEFAULT_TAG } from '../reference/reference.js';
-import { resolveEngineAddress } from '../engine/address.js';
-import { pullEventBatches } from '../pull/pull-events.js';
+import { formatReference, DEFAULT_TAG } from '../reference/reference.js';
+import { preparePull, startPull, type PreparedPull } from '../pull/pull.js';
 import { PullState } from '../state/pull-state.js';
 import { createRenderer, pickMode, type Outcome, type ProgressMode, type RendererOptions } from '../render/renderer.js';
-import { DpullError, ExitCode, usageError } from '../errors.js';
+import { DpullError, ExitCode } from '../errors.js';
 import { sanitize } from '../sanitize.js';
 
 export interface CliIO {
@@ -57,15 +56,10 @@ export async function runCli(args: string[], io: CliIO): Promise<number> {
   }
 
   let mode: ProgressMode | undefined;
-  let reference;
-  let engine;
+  let prepared: PreparedPull;
   try {
     mode = pickMode(requestedProgress(options, io.env), io.stderr, io.env);
-    reference = parseReference(options.image);
-    if (options.allTags && (reference.tag !== undefined || reference.digest !== undefined)) {
-      throw usageError("tag can't be used with --all-tags/-a");
-    }
-    engine = resolveEngineAddress(options.host, io.env);
+    prepared = preparePull(options.image, { host: options.host, allTags: options.allTags, env: io.env });
   } catch (err) {
     const failure = describeFailure(err);
     if (mode === undefined) {
@@ -78,11 +72,11 @@ export async function runCli(args: string[], io: CliIO): Promise<number> {
     return failure.exitCode;
   }
 
-  const target = options.allTags ? reference : withDefaultTag(reference);
-  if ((mode === 'tty' || mode === 'plain') && !options.allTags && reference.tag === undefined && reference.digest === undefined) {
+  const reference = formatReference(prepared.reference);
+  if ((mode === 'tty' || mode === 'plain') && prepared.defaultTag) {
     io.stderr.write(`Using default tag: ${DEFAULT_TAG}\n`);
   }
-  const renderer = await createRenderer(mode, rendererOptions(io, options, formatReference(target)));
+  const renderer = await createRenderer(mode, rendererOptions(io, options, reference));
 
   const controller = new AbortController();
   const onSignal = (signal: NodeJS.Signals) => {
@@ -92,24 +86,19 @@ export async function runCli(args: string[], io: CliIO): Promise<number> {
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
 
-  const state = new PullState(io.clock());
+  // The same library API that `import { pull } from 'dpull'` gives.
+  const running = startPull(prepared, {
+    ...(options.platform !== undefined && { platform: options.platform }),
+    ...(options.timeout !== undefined && { timeout: options.timeout }),
+    allTags: options.allTags,
+    signal: controller.signal,
+    clock: io.clock,
+  });
   let outcome: Outcome = { kind: 'pulled' };
   let exitCode: number = ExitCode.ok;
-  renderer.start(engine.url);
+  renderer.start(prepared.engine.url);
   try {
-    const batches = pullEventBatches({
-      engine,
-      name: target.name,
-      ...(options.allTags ? {} : { tag: target.digest ?? target.tag }),
-      ...(options.platform !== undefined && { platform: options.platform }),
-      ...(options.timeout !== undefined && { idleTimeoutMs: options.timeout }),
-      signal: controller.signal,
-    });
-    for await (const batch of batches) {
-      const now = io.clock();
-      for (const event of batch) state.apply(event, now);
-      renderer.update(state, batch);
-    }
+    for await (const batch of running.batches()) renderer.update(running.state, batch);
   } catch (err) {
     if (err instanceof Interrupted) {
       outcome = { kind: 'interrupted', exitCode: err.exitCode };
@@ -123,7 +112,7 @@ export async function runCli(args: string[], io: CliIO): Promise<number> {
     process.removeListener('SIGINT', onSignal);
     process.removeListener('SIGTERM', onSignal);
   }
-  renderer.finish(state, outcome); // prints the error, each mode in its own way
-  if (outcome.kind === 'pulled' && mode !== 'json') io.stdout.write(`${formatReference(target)}\n`);
+  renderer.finish(running.state, outcome); // prints the error, each mode in its own way
+  if (outcome.kind === 'pulled' && mode !== 'json') io.stdout.write(`${reference}\n`);
   return exitCode;
 }

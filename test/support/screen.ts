@@ -42,3 +42,12 @@ export async function screenAfter(steps: { bytes: string; cols: number; rows: nu
   term.dispose();
   return { lines: all, viewport, cursorHidden, wrapped };
 }
+
+/** True when some frame of the output (cut at frame starts), shown on the terminal, satisfies `test`. */
+export async function someFrameShows(output: string, cols: number, rows: number, test: (lines: string[]) => boolean, convertEol = true): Promise<boolean> {
+  const starts = [...output.matchAll(/\x1b\[\?2026h/g)].map((m) => m.index ?? 0);
+  for (const start of starts) {
+    if (test((await screenOf(output.slice(0, start), cols, rows, convertEol)).lines)) return true;
+  }
+  return false;
+}

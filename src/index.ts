@@ -1,0 +1,8 @@
+// The library: what the dpull command is built on.
+export { pull, type Pull, type PullOptions, type PullResult } from './pull/pull.js';
+export type { PullEvent, LayerPhase } from './decode/pull-event.js';
+export { PullState, type PullTotals, type TagResult } from './state/pull-state.js';
+export type { LayerRecord } from './state/layer-state.js';
+export { parseReference, formatReference, type ImageReference } from './reference/reference.js';
+export { resolveEngineAddress as resolveEngine, parseEngineUrl, type EngineAddress } from './engine/address.js';
+export { DpullError, ExitCode } from './errors.js';

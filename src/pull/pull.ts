@@ -1,0 +1,168 @@
+import { resolveEngineAddress, type EngineAddress } from '../engine/address.js';
+import { formatReference, parseReference, withDefaultTag, type ImageReference } from '../reference/reference.js';
+import type { PullEvent } from '../decode/pull-event.js';
+import { PullState } from '../state/pull-state.js';
+import { usageError } from '../errors.js';
+import { pullEventBatches } from './pull-events.js';
+
+export interface PullOptions {
+  /** Engine address (`unix:///path`, `tcp://host:port`); default DOCKER_HOST, then the default socket. */
+  host?: string;
+  /** `os/arch[/variant]`. */
+  platform?: string;
+  /** Pull every tag of the repository (the image must then name no tag or digest). */
+  allTags?: boolean;
+  /** Aborting cancels the request; the engine then cancels the pull. */
+  signal?: AbortSignal;
+  /** Milliseconds without anything from the engine before the pull is cancelled. */
+  timeout?: number;
+  /** `X-Registry-Auth` header value (base64url JSON); none by default. */
+  registryAuth?: string;
+  /** Environment to read DOCKER_HOST from; default process.env. */
+  env?: NodeJS.ProcessEnv;
+  /** Milliseconds, for elapsed times and speeds; default performance.now. */
+  clock?: () => number;
+}
+
+export interface PullResult {
+  /** The full reference pulled: `docker.io/library/nginx:1.27`. */
+  reference: string;
+  digest?: string;
+  upToDate: boolean;
+  /** Bytes downloaded in this pull (layers the engine had are not counted). */
+  bytes: number;
+  layers: { total: number; pulled: number; reused: number };
+  elapsedMs: number;
+}
+
+/** A running pull: iterate it for its events; `result` settles when it ends (rejects on any failure). */
+export interface Pull extends AsyncIterable<PullEvent> {
+  readonly reference: string;
+  readonly engine: EngineAddress;
+  readonly result: Promise<PullResult>;
+  /** The same events, a batch per chunk the engine sent (cheaper for a flood of events). */
+  batches(): AsyncIterable<PullEvent[]>;
+  /** Everything known so far: layers, totals, digests. */
+  readonly state: PullState;
+}
+
+/** What a pull needs, checked: the reference (default tag added unless all tags) and the engine. */
+export interface PreparedPull {
+  reference: ImageReference;
+  engine: EngineAddress;
+  /** True when the image named no tag or digest and `latest` was taken. */
+  defaultTag: boolean;
+}
+
+/** Checks a pull's input; throws a DpullError (exit 2) for a bad reference or engine address. */
+export function preparePull(image: string, options: Pick<PullOptions, 'host' | 'allTags' | 'env'> = {}): PreparedPull {
+  const parsed = parseReference(image);
+  if (options.allTags && (parsed.tag !== undefined || parsed.digest !== undefined)) {
+    throw usageError("tag can't be used with --all-tags/-a");
+  }
+  const reference = options.allTags ? parsed : withDefaultTag(parsed);
+  return {
+    reference,
+    engine: resolveEngineAddress(options.host, options.env ?? process.env),
+    defaultTag: reference !== parsed,
+  };
+}
+
+/**
+ * Pulls an image through the engine. Nothing happens until the pull is iterated or `result` is
+ * awaited; iterate from the start to see every event. Invalid input rejects `result` (and throws
+ * from the iteration) with a DpullError whose `exitCode` is 2; an unreachable engine, 3; a pull
+ * the engine or registry failed, 1; an abort, the signal's reason.
+ */
+export function pull(image: string, options: PullOptions = {}): Pull {
+  try {
+    return startPull(preparePull(image, options), options);
+  } catch (err) {
+    return startPull(err, options);
+  }
+}
+
+/** A pull of checked input (or of the error that checking it gave). */
+export function startPull(prepared: PreparedPull | unknown, options: PullOptions): Pull {
+  const clock = options.clock ?? (() => performance.now());
+  const ok = (p: unknown): p is PreparedPull => typeof p === 'object' && p !== null && 'reference' in p && 'engine' in p;
+  const reference = ok(prepared) ? prepared.reference : undefined;
+  const engine: EngineAddress = ok(prepared) ? prepared.engine : { kind: 'unix', url: '', socketPath: '' };
+  const state = new PullState(clock());
+  const listeners = new Set<(batch: PullEvent[] | Error | null) => void>();
+  let started: Promise<PullResult> | undefined;
+
+  const run = async (): Promise<PullResult> => {
+    if (reference === undefined) throw prepared;
+    const batches = pullEventBatches({
+      engine,
+      name: reference.name,
+      ...(options.allTags ? {} : { tag: reference.digest ?? reference.tag }),
+      ...(options.platform !== undefined && { platform: options.platform }),
+      ...(options.registryAuth !== undefined && { registryAuth: options.registryAuth }),
+      ...(options.timeout !== undefined && { idleTimeoutMs: options.timeout }),
+      ...(options.signal !== undefined && { signal: options.signal }),
+    });
+    for await (const batch of batches) {
+      const now = clock();
+      for (const event of batch) state.apply(event, now);
+      for (const listener of listeners) listener(batch);
+    }
+    const totals = state.totals(clock());
+    const last = state.tags.at(-1);
+    return {
+      reference: formatReference(reference),
+      ...(last?.digest !== undefined && { digest: last.digest }),
+      upToDate: last?.upToDate === true,
+      bytes: totals.downloadedBytes,
+      layers: { total: totals.layers, pulled: totals.pulled, reused: totals.reused },
+      elapsedMs: Math.round(totals.elapsedMs),
+    };
+  };
+
+  const start = () => {
+    if (started === undefined) {
+      started = run();
+      started.then(
+        () => listeners.forEach((l) => l(null)),
+        (err: Error) => listeners.forEach((l) => l(err)),
+      );
+    }
+    return started;
+  };
+
+  async function* batches(): AsyncGenerator<PullEvent[]> {
+    const queue: (PullEvent[] | Error | null)[] = [];
+    let wake: (() => void) | undefined;
+    const listener = (item: PullEvent[] | Error | null) => {
+      queue.push(item);
+      wake?.();
+    };
+    listeners.add(listener);
+    start().catch(() => {}); // the failure arrives through the queue
+    try {
+      for (;;) {
+        if (queue.length === 0) await new Promise<void>((resolve) => (wake = resolve));
+        const item = queue.shift()!;
+        if (item === null) return;
+        if (item instanceof Error || !Array.isArray(item)) throw item;
+        yield item;
+      }
+    } finally {
+      listeners.delete(listener);
+    }
+  }
+
+  return {
+    reference: reference !== undefined ? formatReference(reference) : '',
+    engine,
+    state,
+    get result() {
+      return start();
+    },
+    batches,
+    async *[Symbol.asyncIterator]() {
+      for await (const batch of batches()) yield* batch;
+    },
+  };
+}

@@ -1,0 +1,59 @@
+// The library API used from a program as a user would: import { pull } from 'dpull'.
+import { beforeEach, describe, expect, test } from 'vitest';
+import { pull, DpullError, type PullEvent } from '../../dist/index.js';
+import { inspectImage, manifestLayerSizes, removeAllImages, stack } from '../support/stack.js';
+
+const s = stack();
+beforeEach(removeAllImages);
+
+describe('import { pull } from "dpull"', () => {
+  test('iterating gives typed events; result gives reference, digest, bytes and layers', async () => {
+    const p = pull(`${s.registry}/demo/three:1.0`, { host: s.dockerHost });
+    const events: PullEvent[] = [];
+    for await (const event of p) events.push(event);
+    const result = await p.result;
+    const sizes = await manifestLayerSizes(s.registry, 'demo/three', '1.0');
+    expect(result).toMatchObject({
+      reference: `${s.registry}/demo/three:1.0`,
+      digest: expect.stringMatching(/^sha256:[0-9a-f]{64}$/),
+      upToDate: false,
+      bytes: sizes.reduce((a, b) => a + b, 0),
+      layers: { total: 3, pulled: 3, reused: 0 },
+    });
+    expect(events.filter((e) => e.type === 'layer' && e.phase === 'complete')).toHaveLength(3);
+    expect(events.at(-1)).toMatchObject({ type: 'status' });
+    expect(await inspectImage(result.reference)).toBeDefined();
+  });
+
+  test('awaiting result alone runs the pull', async () => {
+    const result = await pull(`${s.registry}/demo/eight:1.0`, { host: s.dockerHost }).result;
+    expect(result.layers.pulled).toBe(8);
+  });
+
+  test('result rejects on an in-stream or HTTP failure, with the exit code the CLI would use', async () => {
+    await expect(pull(`${s.registry}/demo/three:9.9`, { host: s.dockerHost }).result).rejects.toMatchObject({
+      name: 'DpullError',
+      exitCode: 1,
+      message: expect.stringContaining('not found'),
+    });
+    await expect(pull('Bad/Name', { host: s.dockerHost }).result).rejects.toBeInstanceOf(DpullError);
+    await expect(pull('x:1', { host: 'unix:///nonexistent.sock' }).result).rejects.toMatchObject({ exitCode: 3 });
+  });
+
+  test('an abort mid-pull rejects with the abort reason and the engine registers no image', async () => {
+    const controller = new AbortController();
+    const ref = `${s.slowRegistry}/demo/three:1.0`;
+    const p = pull(ref, { host: s.dockerHost, signal: controller.signal });
+    let seen = 0;
+    const iteration = (async () => {
+      for await (const event of p) {
+        if (event.type === 'layer' && event.phase === 'downloading' && ++seen === 3) controller.abort();
+      }
+    })();
+    await expect(iteration).rejects.toMatchObject({ name: 'AbortError' });
+    await expect(p.result).rejects.toMatchObject({ name: 'AbortError' });
+    // Well past the time the whole pull would take: the engine cancelled it.
+    await new Promise((r) => setTimeout(r, 4000));
+    expect(await inspectImage(ref)).toBeUndefined();
+  });
+});
