@@ -5,12 +5,13 @@
 //   node bench/run.mjs            print the table
 //   node bench/run.mjs --write    also write it into BENCHMARKS.md
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir, cpus } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import pty from 'node-pty';
 import { startReplayEngine } from './replay-engine.mjs';
 import { floodStream } from './flood-stream.mjs';
+import { writeSection } from './benchmarks-file.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const fixtures = `${root}/test/fixtures/streams`;
@@ -117,11 +118,4 @@ const table = [
   `- long flood: peak RSS ≤ 80 MB — **${fmt(bigResult.dpull.rssMb, 0)} MB** (the ${fmt(floodResult.dpull.rssMb, 0)} MB of the 10× shorter flood: memory is flat in stream length)`,
 ].join('\n');
 console.log(table);
-if (process.argv.includes('--write')) {
-  const file = `${root}/BENCHMARKS.md`;
-  const head = '# Benchmarks\n\n`node bench/run.mjs --write` writes the next section; nothing in it is typed by hand.\n\n## Live display: dpull vs docker pull on the same stream\n\n';
-  // The hand-written notes after the figures are kept as they are.
-  const old = existsSync(file) ? readFileSync(file, 'utf8') : '';
-  const notes = old.includes('\n## Notes') ? old.slice(old.indexOf('\n## Notes')) : '';
-  writeFileSync(file, head + table + '\n' + notes);
-}
+if (process.argv.includes('--write')) writeSection('Live display: dpull vs docker pull on the same stream', table);

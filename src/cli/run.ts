@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { version } from '../version.js';
 import { parseOptions, requestedProgress, CommanderExit, type CliOptions } from './options.js';
 import { formatReference, DEFAULT_TAG } from '../reference/reference.js';
 import { preparePull, startPull, type PreparedPull } from '../pull/pull.js';
@@ -14,8 +14,6 @@ export interface CliIO {
   clock: () => number;
 }
 
-const version = (): string =>
-  (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
 /** Interrupted by a signal: the request was aborted, the exit code says which signal. */
 class Interrupted extends Error {

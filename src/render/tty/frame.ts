@@ -2,7 +2,8 @@ import type { Palette, Style } from '../colour.js';
 import type { PullState, PullTotals } from '../../state/pull-state.js';
 import { ACTIVE, FINISHED, type LayerRecord } from '../../state/layer-state.js';
 import { formatDuration, formatPercent, formatProgress, formatSpeed } from '../format.js';
-import { truncateLine, type Line } from '../line.js';
+import type { Line } from '../line.js';
+import { truncateLine } from './line-width.js';
 
 export interface View {
   columns: number;

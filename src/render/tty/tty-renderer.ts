@@ -4,7 +4,8 @@ import { errorLine, type Outcome, type Renderer, type RendererOptions } from '..
 import type { PullState } from '../../state/pull-state.js';
 import { palette } from '../colour.js';
 import { renderFrame } from './frame.js';
-import { changedTail, lineWidth, paint, truncateLine, type Line } from '../line.js';
+import { paint, type Line } from '../line.js';
+import { changedTail, lineWidth, truncateLine } from './line-width.js';
 import { resultLines } from '../result-lines.js';
 
 /** Frames at most this often, however fast events come: the engine can send thousands a second. */

@@ -1,6 +1,7 @@
 import { describe, expect, test } from 'vitest';
 import { Chalk } from 'chalk';
-import { changedTail, paint, truncateLine, type Line } from '../../src/render/line.js';
+import { paint, type Line } from '../../src/render/line.js';
+import { changedTail, truncateLine } from '../../src/render/tty/line-width.js';
 
 const chalk = new Chalk({ level: 1 });
 // One palette, as the renderers make it: the same colour is the same function.

@@ -1,0 +1,87 @@
+// The published package as a user meets it: packed, installed into an empty folder with no
+// network, run through npm's bin link, and imported as a library.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { beforeAll, describe, expect, test } from 'vitest';
+import { inspectImage, removeAllImages, stack } from '../support/stack.js';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+const s = stack();
+const work = mkdtempSync(`${tmpdir()}/dpull-package-`);
+const app = `${work}/app`;
+const { version } = JSON.parse(readFileSync(`${root}/package.json`, 'utf8'));
+// No registry can be reached: an install that needed one would fail.
+const offline = { ...process.env, npm_config_registry: 'http://127.0.0.1:9/', npm_config_offline: 'true', npm_config_audit: 'false', npm_config_fund: 'false' };
+
+beforeAll(() => {
+  const tarball = execFileSync('npm', ['pack', '--ignore-scripts', '--silent', '--pack-destination', work], { cwd: root, encoding: 'utf8' }).trim().split('\n').at(-1);
+  mkdirSync(app);
+  execFileSync('npm', ['init', '-y'], { cwd: app, stdio: 'ignore', env: offline });
+  execFileSync('npm', ['install', `${work}/${tarball}`], { cwd: app, stdio: 'ignore', env: offline });
+});
+
+const npx = (...args: string[]) =>
+  spawnSync('npx', ['--offline', 'dpull', ...args], { cwd: app, encoding: 'utf8', env: { ...offline, DOCKER_HOST: s.dockerHost } });
+
+describe('npm pack → install offline → npx dpull', () => {
+  test('installs no dependency tree', () => {
+    expect(readdirSync(`${app}/node_modules`).filter((d) => !d.startsWith('.'))).toEqual(['dpull']);
+  });
+
+  test('--version and --help work through the bin link', () => {
+    const v = npx('--version');
+    expect(v.status).toBe(0);
+    expect(v.stdout).toBe(`${version}\n`);
+    const help = npx('--help');
+    expect(help.status).toBe(0);
+    expect(help.stdout).toContain('Usage: dpull [options] <image>');
+    expect(help.stdout).toContain("--progress json app:1.4 | jq -c 'select(.type == \"result\")'");
+  });
+
+  test('a real pull from the test stack', async () => {
+    await removeAllImages();
+    const ref = `${s.registry}/demo/three:1.0`;
+    const run = npx('--no-tty', ref);
+    expect(run.status).toBe(0);
+    expect(run.stdout).toBe(`${ref}\n`);
+    expect(run.stderr).toContain(`Status: Downloaded newer image for ${ref}`);
+    expect(await inspectImage(ref)).toBeDefined();
+  });
+
+  test('the library imports by name, with its types', () => {
+    const script = `import { pull } from 'dpull'; const r = await pull(process.argv[1], { host: process.env.DOCKER_HOST }).result; console.log(JSON.stringify(r));`;
+    const run = spawnSync(process.execPath, ['--input-type=module', '-e', script, `${s.registry}/demo/three:1.0`], { cwd: app, encoding: 'utf8', env: { ...offline, DOCKER_HOST: s.dockerHost } });
+    expect(run.stderr).toBe('');
+    expect(JSON.parse(run.stdout)).toMatchObject({ reference: `${s.registry}/demo/three:1.0`, upToDate: true });
+    const pkg = JSON.parse(readFileSync(`${app}/node_modules/dpull/package.json`, 'utf8'));
+    expect(existsSync(`${app}/node_modules/dpull/${pkg.exports['.'].types}`)).toBe(true);
+    expect(readFileSync(`${app}/node_modules/dpull/${pkg.exports['.'].types}`, 'utf8')).toContain('pull');
+  });
+});
+
+describe('the bundle', () => {
+  /** Every file the module loads without a dynamic import, transitively. */
+  function staticGraph(file: string, seen = new Set<string>()): Set<string> {
+    if (seen.has(file)) return seen;
+    seen.add(file);
+    const text = readFileSync(file, 'utf8');
+    for (const [, spec] of text.matchAll(/(?:^|[;\n])\s*import\s*(?:[^'"()]*?from\s*)?["'](\.[^"']+)["']/g)) {
+      staticGraph(new URL(spec, `file://${file}`).pathname, seen);
+    }
+    return seen;
+  }
+  const terminalLibraries = /cli-spinners|RGI_Emoji|eastAsianWidth/;
+
+  test('the plain and json paths never load the terminal libraries (ora, string-width)', () => {
+    const chunks = readdirSync(`${root}/dist/chunks`);
+    for (const entry of ['cli.js', ...chunks.filter((c) => /^(plain|json|quiet)-renderer/.test(c)).map((c) => `chunks/${c}`)]) {
+      for (const file of staticGraph(`${root}/dist/${entry}`)) {
+        expect(readFileSync(file, 'utf8'), `${entry} loads ${file}`).not.toMatch(terminalLibraries);
+      }
+    }
+    const tty = chunks.find((c) => c.startsWith('tty-renderer'))!;
+    expect([...staticGraph(`${root}/dist/chunks/${tty}`)].some((f) => terminalLibraries.test(readFileSync(f, 'utf8')))).toBe(true);
+  });
+});
