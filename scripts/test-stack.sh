@@ -118,8 +118,14 @@ up() {
   docker tag "$reg/demo/three:1.0" "127.0.0.1:$AUTH_REGISTRY_PORT/private/three:1.0"
   docker push -q "127.0.0.1:$AUTH_REGISTRY_PORT/private/three:1.0" >/dev/null
   # The engine starts the tests empty: every pull is a real download from the registry.
-  docker image ls -q | sort -u | xargs -r docker rmi -f >/dev/null
-  docker image prune -af >/dev/null
+  # Built images have parents (three:1.1 is FROM three:1.0): untag all, prune, until none is left.
+  local pass
+  for pass in 1 2 3 4 5; do
+    docker image ls --format '{{.Repository}}:{{.Tag}}' | grep -v '<none>' | xargs -r docker rmi >/dev/null 2>&1 || true
+    docker image prune -af >/dev/null
+    [ -z "$(docker image ls -aq)" ] && break
+  done
+  [ -z "$(docker image ls -aq)" ] || { log "could not empty the engine's image store"; docker image ls -a >&2; return 1; }
   rm -rf "$DOCKER_CONFIG" "$ctx"
 
   cat > "$STACK_DIR/env" <<ENV

@@ -6,3 +6,5 @@ export type { LayerRecord } from './state/layer-state.js';
 export { parseReference, formatReference, type ImageReference } from './reference/reference.js';
 export { resolveEngineAddress as resolveEngine, parseEngineUrl, type EngineAddress } from './engine/address.js';
 export { DpullError, ExitCode } from './errors.js';
+export { resolveAuth, registryKey } from './engine/registry-auth.js';
+export { readDockerConfig, configDir, type DockerConfig } from './engine/docker-config.js';

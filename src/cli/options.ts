@@ -16,6 +16,8 @@ export interface CliOptions {
   progressInterval?: number;
   /** Milliseconds without anything from the engine before the pull is cancelled. */
   timeout?: number;
+  /** The docker CLI's config directory (credentials). */
+  config?: string;
 }
 
 /** Commander finished the run itself: --help or --version printed, or a usage error printed. */
@@ -86,6 +88,7 @@ export function parseOptions(
     .name('dpull')
     .description('Pull a container image through the Docker Engine API, with a live per-layer display.')
     .argument('<image>', 'image reference: [registry/]name[:tag][@digest]')
+    .option('--config <dir>', 'the docker CLI\'s config directory, for registry credentials (default $DOCKER_CONFIG, then ~/.docker)')
     .option('-H, --host <url>', 'engine address (unix:///path or tcp://host:port); default $DOCKER_HOST, then /var/run/docker.sock')
     .addOption(new Option('--platform <os/arch[/variant]>', 'pull this platform of a multi-platform image').argParser(parsePlatform))
     .option('-a, --all-tags', 'pull every tag of the repository')

@@ -88,9 +88,11 @@ export async function runCli(args: string[], io: CliIO): Promise<number> {
   const running = startPull(prepared, {
     ...(options.platform !== undefined && { platform: options.platform }),
     ...(options.timeout !== undefined && { timeout: options.timeout }),
+    ...(options.config !== undefined && { configDir: options.config }),
     allTags: options.allTags,
     signal: controller.signal,
     clock: io.clock,
+    env: io.env,
   });
   let outcome: Outcome = { kind: 'pulled' };
   let exitCode: number = ExitCode.ok;

@@ -4,6 +4,8 @@ import type { PullEvent } from '../decode/pull-event.js';
 import { PullState } from '../state/pull-state.js';
 import { usageError } from '../errors.js';
 import { pullEventBatches } from './pull-events.js';
+import { configDir, readDockerConfig } from '../engine/docker-config.js';
+import { resolveAuth } from '../engine/registry-auth.js';
 
 export interface PullOptions {
   /** Engine address (`unix:///path`, `tcp://host:port`); default DOCKER_HOST, then the default socket. */
@@ -16,8 +18,10 @@ export interface PullOptions {
   signal?: AbortSignal;
   /** Milliseconds without anything from the engine before the pull is cancelled. */
   timeout?: number;
-  /** `X-Registry-Auth` header value (base64url JSON); none by default. */
+  /** `X-Registry-Auth` header value (base64url JSON); by default found like the docker CLI does (resolveAuth). */
   registryAuth?: string;
+  /** The docker CLI's config directory, for credentials; default DOCKER_CONFIG, then ~/.docker. */
+  configDir?: string;
   /** Environment to read DOCKER_HOST from; default process.env. */
   env?: NodeJS.ProcessEnv;
   /** Milliseconds, for elapsed times and speeds; default performance.now. */
@@ -94,12 +98,15 @@ export function startPull(prepared: PreparedPull | unknown, options: PullOptions
 
   const run = async (): Promise<PullResult> => {
     if (reference === undefined) throw prepared;
+    const env = options.env ?? process.env;
+    const registryAuth =
+      options.registryAuth ?? (await resolveAuth(reference.domain, readDockerConfig(configDir(options.configDir, env)), env));
     const batches = pullEventBatches({
       engine,
       name: reference.name,
       ...(options.allTags ? {} : { tag: reference.digest ?? reference.tag }),
       ...(options.platform !== undefined && { platform: options.platform }),
-      ...(options.registryAuth !== undefined && { registryAuth: options.registryAuth }),
+      registryAuth,
       ...(options.timeout !== undefined && { idleTimeoutMs: options.timeout }),
       ...(options.signal !== undefined && { signal: options.signal }),
     });

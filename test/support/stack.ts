@@ -10,6 +10,8 @@ export function stack() {
     registry: env.DPULL_TEST_REGISTRY,
     slowRegistry: env.DPULL_TEST_SLOW_REGISTRY,
     authRegistry: env.DPULL_TEST_AUTH_REGISTRY,
+    authUser: env.DPULL_TEST_AUTH_USER,
+    authPassword: env.DPULL_TEST_AUTH_PASSWORD,
     downRegistry: env.DPULL_TEST_DOWN_REGISTRY,
   };
 }

@@ -1,0 +1,56 @@
+import { readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { usageError } from '../errors.js';
+
+/** The parts of the docker CLI's config.json that a pull uses. */
+export interface DockerConfig {
+  /** Where it was read from (for error messages), or undefined when there is none. */
+  file?: string;
+  auths: Record<string, { auth?: string; username?: string; password?: string; identitytoken?: string }>;
+  credsStore?: string;
+  credHelpers: Record<string, string>;
+  currentContext?: string;
+}
+
+/** `--config`, else DOCKER_CONFIG, else ~/.docker, as the docker CLI does. */
+export function configDir(flag: string | undefined, env: NodeJS.ProcessEnv): string {
+  return flag ?? env.DOCKER_CONFIG ?? join(env.HOME ?? homedir(), '.docker');
+}
+
+/** Reads config.json from the directory; a missing file is an empty config, a malformed one an error naming it. */
+export function readDockerConfig(dir: string): DockerConfig {
+  const file = join(dir, 'config.json');
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { auths: {}, credHelpers: {} };
+    throw usageError(`cannot read ${file}: ${(err as Error).message}`);
+  }
+  return parseConfig(text, file);
+}
+
+/** Parses config JSON (a file's, or DOCKER_AUTH_CONFIG's), checking the shape of what is used. */
+export function parseConfig(text: string, source: string): DockerConfig {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (err) {
+    throw usageError(`${source} is not valid JSON: ${(err as Error).message}`);
+  }
+  const bad = (what: string) => usageError(`${source}: ${what}`);
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) throw bad('expected a JSON object');
+  const { auths = {}, credsStore, credHelpers = {}, currentContext } = raw as Record<string, unknown>;
+  if (typeof auths !== 'object' || auths === null) throw bad('"auths" must be an object');
+  if (credsStore !== undefined && typeof credsStore !== 'string') throw bad('"credsStore" must be a string');
+  if (typeof credHelpers !== 'object' || credHelpers === null) throw bad('"credHelpers" must be an object');
+  if (currentContext !== undefined && typeof currentContext !== 'string') throw bad('"currentContext" must be a string');
+  return {
+    file: source,
+    auths: auths as DockerConfig['auths'],
+    credHelpers: credHelpers as Record<string, string>,
+    ...(credsStore !== undefined && credsStore !== '' && { credsStore }),
+    ...(currentContext !== undefined && currentContext !== '' && { currentContext }),
+  };
+}
