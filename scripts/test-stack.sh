@@ -11,6 +11,7 @@ STACK_DIR=${DPULL_STACK_DIR:-/tmp/dpull-stack}
 REGISTRY_PORT=${DPULL_REGISTRY_PORT:-5731}
 AUTH_REGISTRY_PORT=$((REGISTRY_PORT + 1))
 SLOW_REGISTRY_PORT=$((REGISTRY_PORT + 2))
+TLS_ENGINE_PORT=$((REGISTRY_PORT + 4))
 SLOW_RATE=${DPULL_SLOW_RATE:-2000000}   # bytes per second through the throttling proxy
 here=$(cd "$(dirname "$0")" && pwd)
 
@@ -22,6 +23,7 @@ install_missing() {
   command -v docker-registry >/dev/null || need+=(docker-registry)
   command -v htpasswd >/dev/null || need+=(apache2-utils)
   command -v tmux >/dev/null || need+=(tmux)
+  command -v openssl >/dev/null || need+=(openssl)
   [ -x /usr/bin/docker ] || need+=(docker.io)
   if [ ${#need[@]} -gt 0 ]; then
     log "installing ${need[*]}"
@@ -56,6 +58,22 @@ start_registry() { # start_registry NAME PORT [HTPASSWD]
     { log "registry $name did not start"; cat "$STACK_DIR/$name/log" >&2; return 1; }
 }
 
+make_certs() { # make_certs DIR: a CA, a server certificate for 127.0.0.1 and a client certificate
+  local dir=$1
+  mkdir -p "$dir"
+  (
+    cd "$dir"
+    openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=dpull-test-ca -keyout ca-key.pem -out ca.pem
+    openssl req -newkey rsa:2048 -nodes -subj /CN=127.0.0.1 -keyout server-key.pem -out server.csr
+    printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n' > server.ext
+    openssl x509 -req -in server.csr -CA ca.pem -CAkey ca-key.pem -CAcreateserial -days 2 -extfile server.ext -out server-cert.pem
+    openssl req -newkey rsa:2048 -nodes -subj /CN=dpull-client -keyout key.pem -out client.csr
+    printf 'extendedKeyUsage=clientAuth\n' > client.ext
+    openssl x509 -req -in client.csr -CA ca.pem -CAkey ca-key.pem -CAcreateserial -days 2 -extfile client.ext -out cert.pem
+    chmod 644 ./*.pem
+  ) > "$dir/openssl.log" 2>&1
+}
+
 random_layers() { # random_layers DIR COUNT BYTES: writes file0..fileN-1 of random bytes
   local dir=$1 count=$2 bytes=$3 i
   mkdir -p "$dir"
@@ -79,10 +97,16 @@ up() {
   mkdir -p "$STACK_DIR"
   local sock="$STACK_DIR/docker.sock"
 
+  # The engine also listens on TCP with TLS (client certificates required), for the TLS tests;
+  # a second CA, which the engine does not trust, gives the wrong-CA case.
+  make_certs "$STACK_DIR/tls"
+  make_certs "$STACK_DIR/tls-other"
   echo '{}' > "$STACK_DIR/daemon.json"
   dockerd --config-file "$STACK_DIR/daemon.json" --bridge=none --iptables=false --ip6tables=false \
     --storage-driver=vfs --data-root "$STACK_DIR/data" --exec-root "$STACK_DIR/exec" \
-    --pidfile "$STACK_DIR/dockerd.pid" -H "unix://$sock" > "$STACK_DIR/dockerd.log" 2>&1 &
+    --pidfile "$STACK_DIR/dockerd.pid" -H "unix://$sock" -H "tcp://127.0.0.1:$TLS_ENGINE_PORT" \
+    --tlsverify --tlscacert "$STACK_DIR/tls/ca.pem" --tlscert "$STACK_DIR/tls/server-cert.pem" \
+    --tlskey "$STACK_DIR/tls/server-key.pem" > "$STACK_DIR/dockerd.log" 2>&1 &
   wait_for 60 curl -fsS --unix-socket "$sock" http://localhost/_ping ||
     { log "dockerd did not start"; tail -20 "$STACK_DIR/dockerd.log" >&2; exit 1; }
 
@@ -136,6 +160,9 @@ DPULL_TEST_AUTH_REGISTRY=127.0.0.1:$AUTH_REGISTRY_PORT
 DPULL_TEST_AUTH_USER=dpull
 DPULL_TEST_AUTH_PASSWORD=$password
 DPULL_TEST_DOWN_REGISTRY=127.0.0.1:$((REGISTRY_PORT + 3))
+DPULL_TEST_TLS_HOST=tcp://127.0.0.1:$TLS_ENGINE_PORT
+DPULL_TEST_CERT_PATH=$STACK_DIR/tls
+DPULL_TEST_OTHER_CERT_PATH=$STACK_DIR/tls-other
 ENV
   log "up: $STACK_DIR/env"
 }

@@ -16,8 +16,14 @@ export interface CliOptions {
   progressInterval?: number;
   /** Milliseconds without anything from the engine before the pull is cancelled. */
   timeout?: number;
-  /** The docker CLI's config directory (credentials). */
+  /** The docker CLI's config directory (credentials, contexts). */
   config?: string;
+  context?: string;
+  tls?: boolean;
+  tlsverify?: boolean;
+  tlscacert?: string;
+  tlscert?: string;
+  tlskey?: string;
 }
 
 /** Commander finished the run itself: --help or --version printed, or a usage error printed. */
@@ -89,7 +95,13 @@ export function parseOptions(
     .description('Pull a container image through the Docker Engine API, with a live per-layer display.')
     .argument('<image>', 'image reference: [registry/]name[:tag][@digest]')
     .option('--config <dir>', 'the docker CLI\'s config directory, for registry credentials (default $DOCKER_CONFIG, then ~/.docker)')
-    .option('-H, --host <url>', 'engine address (unix:///path or tcp://host:port); default $DOCKER_HOST, then /var/run/docker.sock')
+    .option('-H, --host <url>', 'engine address (unix:///path or tcp://host:port); default $DOCKER_HOST, then the context, then the usual sockets')
+    .option('-c, --context <name>', 'use this docker context (from the config directory)')
+    .option('--tls', 'use TLS (implied by --tlsverify)')
+    .option('--tlsverify', "use TLS and verify the engine's certificate")
+    .option('--tlscacert <file>', 'trust certificates signed by this CA (default $DOCKER_CERT_PATH/ca.pem)')
+    .option('--tlscert <file>', 'TLS client certificate (default $DOCKER_CERT_PATH/cert.pem)')
+    .option('--tlskey <file>', 'TLS client key (default $DOCKER_CERT_PATH/key.pem)')
     .addOption(new Option('--platform <os/arch[/variant]>', 'pull this platform of a multi-platform image').argParser(parsePlatform))
     .option('-a, --all-tags', 'pull every tag of the repository')
     .option('-q, --quiet', 'print only the pulled reference (--progress quiet)')

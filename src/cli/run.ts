@@ -1,7 +1,8 @@
 import { version } from '../version.js';
 import { parseOptions, requestedProgress, CommanderExit, type CliOptions } from './options.js';
 import { formatReference, DEFAULT_TAG } from '../reference/reference.js';
-import { preparePull, startPull, type PreparedPull } from '../pull/pull.js';
+import { preparePull, startPull, type PreparedPull, type PullOptions } from '../pull/pull.js';
+import { isLoopback } from '../engine/address.js';
 import { PullState } from '../state/pull-state.js';
 import { createRenderer, pickMode, type Outcome, type ProgressMode, type RendererOptions } from '../render/renderer.js';
 import { DpullError, ExitCode } from '../errors.js';
@@ -40,6 +41,23 @@ function rendererOptions(io: CliIO, options: CliOptions, reference: string): Ren
   };
 }
 
+/** The library's options from the command's. */
+function engineOptions(options: CliOptions, env: NodeJS.ProcessEnv): PullOptions {
+  const defined = <T>(key: string, value: T | undefined) => (value !== undefined ? { [key]: value } : {});
+  return {
+    env,
+    allTags: options.allTags,
+    ...defined('host', options.host),
+    ...defined('context', options.context),
+    ...defined('configDir', options.config),
+    ...defined('tls', options.tls),
+    ...defined('tlsVerify', options.tlsverify),
+    ...defined('tlsCaCert', options.tlscacert),
+    ...defined('tlsCert', options.tlscert),
+    ...defined('tlsKey', options.tlskey),
+  };
+}
+
 /** Runs the dpull command; resolves with the exit code. Never throws. */
 export async function runCli(args: string[], io: CliIO): Promise<number> {
   const printError = (message: string) => io.stderr.write(`dpull: ${message}\n`);
@@ -57,7 +75,7 @@ export async function runCli(args: string[], io: CliIO): Promise<number> {
   let prepared: PreparedPull;
   try {
     mode = pickMode(requestedProgress(options, io.env), io.stderr, io.env);
-    prepared = preparePull(options.image, { host: options.host, allTags: options.allTags, env: io.env });
+    prepared = preparePull(options.image, engineOptions(options, io.env));
   } catch (err) {
     const failure = describeFailure(err);
     if (mode === undefined) {
@@ -71,6 +89,9 @@ export async function runCli(args: string[], io: CliIO): Promise<number> {
   }
 
   const reference = formatReference(prepared.reference);
+  if (prepared.engine.kind === 'tcp' && prepared.engine.tls === undefined && !isLoopback(prepared.engine) && mode !== 'json') {
+    io.stderr.write(`dpull: warning: ${prepared.engine.url} is not encrypted: anyone who can reach that port has root on the engine's host\n`);
+  }
   if ((mode === 'tty' || mode === 'plain') && prepared.defaultTag) {
     io.stderr.write(`Using default tag: ${DEFAULT_TAG}\n`);
   }
@@ -86,13 +107,11 @@ export async function runCli(args: string[], io: CliIO): Promise<number> {
 
   // The same library API that `import { pull } from 'dpull'` gives.
   const running = startPull(prepared, {
+    ...engineOptions(options, io.env),
     ...(options.platform !== undefined && { platform: options.platform }),
     ...(options.timeout !== undefined && { timeout: options.timeout }),
-    ...(options.config !== undefined && { configDir: options.config }),
-    allTags: options.allTags,
     signal: controller.signal,
     clock: io.clock,
-    env: io.env,
   });
   let outcome: Outcome = { kind: 'pulled' };
   let exitCode: number = ExitCode.ok;

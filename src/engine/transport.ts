@@ -1,4 +1,5 @@
 import http from 'node:http';
+import https from 'node:https';
 import type { EngineAddress } from './address.js';
 import { DpullError, ExitCode } from '../errors.js';
 
@@ -23,6 +24,18 @@ function describeConnectError(address: EngineAddress, err: NodeJS.ErrnoException
     case 'ENOTFOUND':
     case 'EAI_AGAIN':
       return `cannot connect to ${where}: unknown host`;
+    case 'UNABLE_TO_VERIFY_LEAF_SIGNATURE':
+    case 'SELF_SIGNED_CERT_IN_CHAIN':
+    case 'DEPTH_ZERO_SELF_SIGNED_CERT':
+    case 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY':
+    case 'CERT_SIGNATURE_FAILURE':
+      return `cannot connect to ${where}: TLS: the engine's certificate is not signed by the CA given (${err.code})`;
+    case 'ERR_TLS_CERT_ALTNAME_INVALID':
+      return `cannot connect to ${where}: TLS: the engine's certificate is not for this host name`;
+    case 'CERT_HAS_EXPIRED':
+      return `cannot connect to ${where}: TLS: the engine's certificate has expired`;
+    case 'ECONNRESET':
+      return `cannot connect to ${where}: the connection was reset (a TLS port without --tls, or a client certificate the engine refused?)`;
     case 'ETIMEDOUT':
     case 'EHOSTUNREACH':
     case 'ENETUNREACH':
@@ -41,8 +54,11 @@ export function requestEngine(address: EngineAddress, req: EngineRequest): Promi
     address.kind === 'unix'
       ? { socketPath: address.socketPath, host: 'localhost' }
       : { host: address.host, port: address.port };
+  const tls = address.kind === 'tcp' ? address.tls : undefined;
+  const tlsOptions = tls && { ca: tls.ca, cert: tls.cert, key: tls.key, rejectUnauthorized: tls.verify };
   return new Promise((resolve, reject) => {
-    const request = http.request({
+    const request = (tls ? https : http).request({
+      ...tlsOptions,
       ...target,
       method: req.method,
       path: req.path,
@@ -50,10 +66,11 @@ export function requestEngine(address: EngineAddress, req: EngineRequest): Promi
       signal: req.signal,
       agent: false, // no pooled keep-alive socket holding the process open after the pull
     });
+    // Connected means ready to talk: for TLS, after the handshake (a TLS failure is "unreachable").
     let connected = false;
     request.on('socket', (socket) => {
-      socket.once('connect', () => { connected = true; });
-      if (!socket.connecting) connected = true;
+      socket.once(tls ? 'secureConnect' : 'connect', () => { connected = true; });
+      if (!tls && !socket.connecting) connected = true;
     });
     request.on('response', resolve);
     request.on('error', (err: NodeJS.ErrnoException) => {

@@ -1,4 +1,5 @@
-import { resolveEngineAddress, type EngineAddress } from '../engine/address.js';
+import type { EngineAddress } from '../engine/address.js';
+import { resolveEngine, type EngineChoice } from '../engine/engine-resolution.js';
 import { formatReference, parseReference, withDefaultTag, type ImageReference } from '../reference/reference.js';
 import type { PullEvent } from '../decode/pull-event.js';
 import { PullState } from '../state/pull-state.js';
@@ -7,9 +8,11 @@ import { pullEventBatches } from './pull-events.js';
 import { configDir, readDockerConfig } from '../engine/docker-config.js';
 import { resolveAuth } from '../engine/registry-auth.js';
 
-export interface PullOptions {
-  /** Engine address (`unix:///path`, `tcp://host:port`); default DOCKER_HOST, then the default socket. */
-  host?: string;
+/**
+ * Engine choice (`host`: `unix:///path` or `tcp://host:port`; `context`; TLS) as the docker CLI
+ * takes it; by default DOCKER_HOST, DOCKER_CONTEXT, the current context, then the usual sockets.
+ */
+export interface PullOptions extends EngineChoice {
   /** `os/arch[/variant]`. */
   platform?: string;
   /** Pull every tag of the repository (the image must then name no tag or digest). */
@@ -20,8 +23,6 @@ export interface PullOptions {
   timeout?: number;
   /** `X-Registry-Auth` header value (base64url JSON); by default found like the docker CLI does (resolveAuth). */
   registryAuth?: string;
-  /** The docker CLI's config directory, for credentials; default DOCKER_CONFIG, then ~/.docker. */
-  configDir?: string;
   /** Environment to read DOCKER_HOST from; default process.env. */
   env?: NodeJS.ProcessEnv;
   /** Milliseconds, for elapsed times and speeds; default performance.now. */
@@ -59,7 +60,7 @@ export interface PreparedPull {
 }
 
 /** Checks a pull's input; throws a DpullError (exit 2) for a bad reference or engine address. */
-export function preparePull(image: string, options: Pick<PullOptions, 'host' | 'allTags' | 'env'> = {}): PreparedPull {
+export function preparePull(image: string, options: Omit<PullOptions, 'signal' | 'clock'> = {}): PreparedPull {
   const parsed = parseReference(image);
   if (options.allTags && (parsed.tag !== undefined || parsed.digest !== undefined)) {
     throw usageError("tag can't be used with --all-tags/-a");
@@ -67,7 +68,7 @@ export function preparePull(image: string, options: Pick<PullOptions, 'host' | '
   const reference = options.allTags ? parsed : withDefaultTag(parsed);
   return {
     reference,
-    engine: resolveEngineAddress(options.host, options.env ?? process.env),
+    engine: resolveEngine(options, options.env ?? process.env),
     defaultTag: reference !== parsed,
   };
 }

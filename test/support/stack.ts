@@ -13,6 +13,9 @@ export function stack() {
     authUser: env.DPULL_TEST_AUTH_USER,
     authPassword: env.DPULL_TEST_AUTH_PASSWORD,
     downRegistry: env.DPULL_TEST_DOWN_REGISTRY,
+    tlsHost: env.DPULL_TEST_TLS_HOST,
+    certPath: env.DPULL_TEST_CERT_PATH,
+    otherCertPath: env.DPULL_TEST_OTHER_CERT_PATH,
   };
 }
 

@@ -1,0 +1,123 @@
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { DpullError, ExitCode, usageError } from '../errors.js';
+import { parseEngineUrl, DEFAULT_SOCKET, type EngineAddress, type EngineTls } from './address.js';
+import { configDir, readDockerConfig } from './docker-config.js';
+
+/** How the user said which engine to use (flags and the environment). */
+export interface EngineChoice {
+  host?: string;
+  context?: string;
+  /** The docker CLI's config directory (contexts, currentContext); default DOCKER_CONFIG, ~/.docker. */
+  configDir?: string;
+  tls?: boolean;
+  tlsVerify?: boolean;
+  tlsCaCert?: string;
+  tlsCert?: string;
+  tlsKey?: string;
+}
+
+const readOrFail = (file: string, what: string): Buffer => {
+  try {
+    return readFileSync(file);
+  } catch (err) {
+    throw usageError(`cannot read the ${what} ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
+};
+
+/**
+ * TLS from flags and the environment, as the docker CLI takes it: --tlsverify or a non-empty
+ * DOCKER_TLS_VERIFY (even "0") verifies; --tls alone encrypts without verifying; files come from
+ * the --tls* flags, else DOCKER_CERT_PATH (default ~/.docker).
+ */
+function tlsFrom(choice: EngineChoice, env: NodeJS.ProcessEnv): EngineTls | undefined {
+  const verify = choice.tlsVerify === true || (env.DOCKER_TLS_VERIFY !== undefined && env.DOCKER_TLS_VERIFY !== '');
+  const anyFile = choice.tlsCaCert ?? choice.tlsCert ?? choice.tlsKey;
+  if (!verify && choice.tls !== true && anyFile === undefined) return undefined;
+  const dir = env.DOCKER_CERT_PATH || join(env.HOME ?? homedir(), '.docker');
+  const pick = (flag: string | undefined, name: string) => flag ?? (existsSync(join(dir, name)) ? join(dir, name) : undefined);
+  const ca = pick(choice.tlsCaCert, 'ca.pem');
+  const cert = pick(choice.tlsCert, 'cert.pem');
+  const key = pick(choice.tlsKey, 'key.pem');
+  return {
+    verify,
+    ...(ca !== undefined && { ca: readOrFail(ca, 'CA certificate') }),
+    ...(cert !== undefined && { cert: readOrFail(cert, 'client certificate') }),
+    ...(key !== undefined && { key: readOrFail(key, 'client key') }),
+  };
+}
+
+/** A context's endpoint, from contexts/meta/<sha256 of its name>/meta.json and contexts/tls/…. */
+function contextAddress(name: string, dir: string): EngineAddress | undefined {
+  if (name === 'default') return undefined;
+  const id = createHash('sha256').update(name).digest('hex');
+  const metaFile = join(dir, 'contexts', 'meta', id, 'meta.json');
+  if (!existsSync(metaFile)) throw usageError(`context "${name}" does not exist (no ${metaFile})`);
+  let endpoint: { Host?: unknown; SkipTLSVerify?: unknown } | undefined;
+  try {
+    endpoint = (JSON.parse(readFileSync(metaFile, 'utf8')) as { Endpoints?: { docker?: typeof endpoint } }).Endpoints?.docker;
+  } catch (err) {
+    throw usageError(`${metaFile} is not valid JSON: ${(err as Error).message}`);
+  }
+  if (typeof endpoint?.Host !== 'string') throw usageError(`${metaFile}: the context has no docker endpoint`);
+  const tlsDir = join(dir, 'contexts', 'tls', id, 'docker');
+  const file = (n: string) => (existsSync(join(tlsDir, n)) ? readOrFail(join(tlsDir, n), 'context TLS file') : undefined);
+  const [ca, cert, key] = [file('ca.pem'), file('cert.pem'), file('key.pem')];
+  const tls: EngineTls | undefined =
+    ca ?? cert ?? key
+      ? { verify: endpoint.SkipTLSVerify !== true, ...(ca && { ca }), ...(cert && { cert }), ...(key && { key }) }
+      : undefined;
+  return parseEngineUrl(endpoint.Host, tls);
+}
+
+const isSocket = (path: string) => {
+  try {
+    return statSync(path).isSocket();
+  } catch {
+    return false;
+  }
+};
+
+/** The sockets an engine may listen on when nothing names one, in the order they are tried. */
+export function candidateSockets(env: NodeJS.ProcessEnv): string[] {
+  const runtime = env.XDG_RUNTIME_DIR;
+  const home = env.HOME ?? homedir();
+  return [
+    DEFAULT_SOCKET,
+    ...(runtime ? [join(runtime, 'docker.sock')] : []), // rootless Docker
+    join(home, '.docker', 'run', 'docker.sock'), // Docker Desktop
+    ...(runtime ? [join(runtime, 'podman', 'podman.sock')] : []),
+    '/run/podman/podman.sock',
+  ];
+}
+
+/**
+ * The engine to talk to, in the docker CLI's order: --context (which may not go with -H), -H, a
+ * non-empty DOCKER_HOST, DOCKER_CONTEXT, currentContext in config.json; with none of them, the
+ * first of the usual sockets that exists (docker, rootless, Desktop, podman).
+ */
+export function resolveEngine(choice: EngineChoice = {}, env: NodeJS.ProcessEnv = process.env): EngineAddress {
+  if (choice.context !== undefined && choice.host !== undefined) {
+    throw usageError('conflicting options: either specify --host or --context, not both');
+  }
+  const dir = configDir(choice.configDir, env);
+  if (choice.context !== undefined) return contextAddress(choice.context, dir) ?? defaultSocket(env);
+  const tls = tlsFrom(choice, env);
+  if (choice.host !== undefined) return parseEngineUrl(choice.host, tls);
+  if (env.DOCKER_HOST) return parseEngineUrl(env.DOCKER_HOST, tls);
+  const context = env.DOCKER_CONTEXT || readDockerConfig(dir).currentContext;
+  if (context) return contextAddress(context, dir) ?? defaultSocket(env);
+  return defaultSocket(env);
+}
+
+function defaultSocket(env: NodeJS.ProcessEnv): EngineAddress {
+  const candidates = candidateSockets(env);
+  const found = candidates.find(isSocket);
+  if (found !== undefined) return parseEngineUrl(`unix://${found}`);
+  throw new DpullError(
+    `cannot find a Docker engine: no socket at ${candidates.join(', ')} (is the Docker daemon running? or set DOCKER_HOST / -H)`,
+    ExitCode.engineUnreachable,
+  );
+}
