@@ -1,21 +1,18 @@
 import type { LayerPhase, PullEvent } from '../decode/pull-event.js';
 
-/** One layer of the pull, as the user should see it. */
-export interface LayerRecord {
-  id: string;
-  phase: LayerPhase;
-  /** The engine's latest status text. */
-  status: string;
-  /** Progress of the current phase (download or extraction), when the engine sent one. */
-  current?: number;
-  total?: number;
-  units?: string;
+/** A layer event: its fields are also a layer record's. */
+type LayerEvent = Extract<PullEvent, { type: 'layer' }>;
+
+/**
+ * One layer of the pull, as the user should see it: its latest event (status, phase, progress of
+ * the current phase, retry countdown), plus what outlives a single event.
+ */
+export type LayerRecord = Omit<LayerEvent, 'type'> & {
   /** The layer's download size, once known; kept through the later phases. */
   size?: number;
   /** Bytes of this layer downloaded in this pull. */
   downloaded: number;
-  retryIn?: number;
-}
+};
 
 const DOWNLOAD_DONE: ReadonlySet<LayerPhase> = new Set(['verifying', 'downloaded', 'extracting', 'complete']);
 export const FINISHED: ReadonlySet<LayerPhase> = new Set(['complete', 'exists']);
@@ -26,7 +23,7 @@ export function newLayer(id: string): LayerRecord {
 }
 
 /** The layer after one of its events. Pure. */
-export function applyLayerEvent(layer: LayerRecord, event: Extract<PullEvent, { type: 'layer' }>): LayerRecord {
+export function applyLayerEvent(layer: LayerRecord, event: LayerEvent): LayerRecord {
   // A fresh literal of one shape every time: V8 keeps it fast (delete would not).
   const next: LayerRecord = {
     id: layer.id,
