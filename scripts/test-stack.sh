@@ -24,6 +24,7 @@ install_missing() {
   command -v htpasswd >/dev/null || need+=(apache2-utils)
   command -v tmux >/dev/null || need+=(tmux)
   command -v openssl >/dev/null || need+=(openssl)
+  command -v podman >/dev/null || need+=(podman)
   [ -x /usr/bin/docker ] || need+=(docker.io)
   if [ ${#need[@]} -gt 0 ]; then
     log "installing ${need[*]}"
@@ -120,6 +121,17 @@ up() {
   echo $! > "$STACK_DIR/proxy.pid"
   wait_for 20 curl -fsS -o /dev/null "http://127.0.0.1:$SLOW_REGISTRY_PORT/v2/"
 
+  # A second, Docker-compatible engine: podman's service, vfs storage under the stack folder, the
+  # local registry marked insecure in its own registries.conf (nothing under /etc is touched).
+  mkdir -p "$STACK_DIR/podman"
+  printf '[[registry]]\nlocation = "127.0.0.1:%s"\ninsecure = true\n' "$REGISTRY_PORT" > "$STACK_DIR/podman/registries.conf"
+  CONTAINERS_REGISTRIES_CONF="$STACK_DIR/podman/registries.conf" podman --storage-driver=vfs \
+    --root "$STACK_DIR/podman/root" --runroot "$STACK_DIR/podman/run" \
+    system service --time=0 "unix://$STACK_DIR/podman/podman.sock" > "$STACK_DIR/podman/log" 2>&1 &
+  echo $! > "$STACK_DIR/podman/pid"
+  wait_for 30 curl -fsS --unix-socket "$STACK_DIR/podman/podman.sock" http://localhost/_ping ||
+    { log "podman system service did not start"; tail -20 "$STACK_DIR/podman/log" >&2; exit 1; }
+
   # Debian's docker client (same release as the daemon) builds with the classic builder.
   docker() { /usr/bin/docker "$@"; }
   export DOCKER_HOST="unix://$sock" DOCKER_CONFIG="$STACK_DIR/docker-config" DOCKER_BUILDKIT=0
@@ -161,6 +173,7 @@ DPULL_TEST_AUTH_USER=dpull
 DPULL_TEST_AUTH_PASSWORD=$password
 DPULL_TEST_DOWN_REGISTRY=127.0.0.1:$((REGISTRY_PORT + 3))
 DPULL_TEST_TLS_HOST=tcp://127.0.0.1:$TLS_ENGINE_PORT
+DPULL_TEST_PODMAN_HOST=unix://$STACK_DIR/podman/podman.sock
 DPULL_TEST_CERT_PATH=$STACK_DIR/tls
 DPULL_TEST_OTHER_CERT_PATH=$STACK_DIR/tls-other
 ENV
@@ -181,6 +194,7 @@ stop_pidfile() { # stop_pidfile FILE: TERM, wait up to 10 s, then KILL
 down() {
   [ -d "$STACK_DIR" ] || return 0
   stop_pidfile "$STACK_DIR/proxy.pid"
+  stop_pidfile "$STACK_DIR/podman/pid"
   stop_pidfile "$STACK_DIR/registry/pid"
   stop_pidfile "$STACK_DIR/registry-auth/pid"
   stop_pidfile "$STACK_DIR/dockerd.pid"

@@ -116,6 +116,7 @@ export function startPull(prepared: PreparedPull | unknown, options: PullOptions
       for (const event of batch) state.apply(event, now);
       for (const listener of listeners) listener(batch);
     }
+    state.succeed();
     const totals = state.totals(clock());
     const last = state.tags.at(-1);
     return {

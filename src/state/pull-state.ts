@@ -74,6 +74,21 @@ export class PullState {
     }
   }
 
+  /**
+   * The pull succeeded. Podman's compatible API ends a downloaded layer at Download complete
+   * (never Pull complete), and announces a layer it already has with Pulling fs layer and then
+   * nothing: those are complete, and already present, respectively.
+   */
+  succeed(): void {
+    for (const [id, layer] of this.layers) {
+      if (layer.phase === 'downloaded') this.layers.set(id, { ...layer, phase: 'complete' });
+      if (layer.phase === 'pending' || layer.phase === 'waiting') {
+        this.layers.set(id, { ...layer, phase: 'exists', status: 'Already exists' });
+      }
+    }
+    this.version++;
+  }
+
   /** Lets the speed decay while no events arrive (a stalled download). */
   tick(now: number): void {
     this.rate.sample(now, this.downloadedBytes);

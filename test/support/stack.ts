@@ -14,15 +14,16 @@ export function stack() {
     authPassword: env.DPULL_TEST_AUTH_PASSWORD,
     downRegistry: env.DPULL_TEST_DOWN_REGISTRY,
     tlsHost: env.DPULL_TEST_TLS_HOST,
+    podmanHost: env.DPULL_TEST_PODMAN_HOST,
     certPath: env.DPULL_TEST_CERT_PATH,
     otherCertPath: env.DPULL_TEST_OTHER_CERT_PATH,
   };
 }
 
-/** A request to the stack's engine straight over its socket (not through dpull). */
-export function engineRequest(method: string, path: string): Promise<{ status: number; body: string }> {
+/** A request to the stack's engine (or another one's socket) straight over its socket, not through dpull. */
+export function engineRequest(method: string, path: string, socketPath = stack().socketPath): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
-    const req = http.request({ socketPath: stack().socketPath, method, path, agent: false }, (res) => {
+    const req = http.request({ socketPath, method, path, agent: false }, (res) => {
       let body = '';
       res.setEncoding('utf8');
       res.on('data', (c) => (body += c));

@@ -82,9 +82,11 @@ export class PlainRenderer implements Renderer {
     const seconds = t.elapsedMs / 1000;
     const digest = state.tags.at(-1)?.digest;
     const speed = t.downloadedBytes > 0 && seconds > 0 ? ` at ${formatSpeed(t.downloadedBytes / seconds)}` : '';
+    // Some engines (podman) report no sizes: say so rather than "0 B".
+    const bytes = t.knownBytes === 0 && t.pulled > 0 ? 'sizes not reported by the engine' : `${formatBytes(t.downloadedBytes)} downloaded${speed}`;
     return (
       `Pulled ${this.options.reference}${digest !== undefined ? ` (${digest})` : ''} in ${formatDuration(seconds)}: ` +
-      `${formatBytes(t.downloadedBytes)} downloaded${speed}, ${t.pulled} layer${t.pulled === 1 ? '' : 's'} pulled, ${t.reused} reused`
+      `${bytes}, ${t.pulled} layer${t.pulled === 1 ? '' : 's'} pulled, ${t.reused} reused`
     );
   }
 
