@@ -61,6 +61,12 @@ describe('npm pack → install offline → npx dpull', () => {
   });
 });
 
+test('in this checkout, after npm ci, npx dpull runs the project itself (no download)', () => {
+  const help = spawnSync('npx', ['--offline', 'dpull', '--help'], { cwd: root, encoding: 'utf8', env: offline });
+  expect(help.status).toBe(0);
+  expect(help.stdout).toContain('Usage: dpull [options] <image>');
+});
+
 describe('the bundle', () => {
   /** Every file the module loads without a dynamic import, transitively. */
   function staticGraph(file: string, seen = new Set<string>()): Set<string> {
