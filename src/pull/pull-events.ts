@@ -50,8 +50,3 @@ export async function* pullEventBatches(options: PullEventsOptions): AsyncGenera
     body?.destroy();
   }
 }
-
-/** The same, one event at a time. */
-export async function* pullEvents(options: PullEventsOptions): AsyncGenerator<PullEvent> {
-  for await (const batch of pullEventBatches(options)) yield* batch;
-}

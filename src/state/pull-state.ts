@@ -1,5 +1,5 @@
 import type { PullEvent } from '../decode/pull-event.js';
-import { ACTIVE, FINISHED, applyLayerEvent, newLayer, type LayerRecord } from './layer-state.js';
+import { FINISHED, applyLayerEvent, newLayer, type LayerRecord } from './layer-state.js';
 import { RateMeter } from './rate.js';
 
 /** The outcome lines of one tag's block (one block per tag with --all-tags). */
@@ -122,10 +122,6 @@ export class PullState {
     };
   }
 
-  /** Layers moving bytes right now. */
-  activeLayers(): LayerRecord[] {
-    return [...this.layers.values()].filter((layer) => ACTIVE.has(layer.phase));
-  }
 
   private currentTag(): TagResult {
     if (this.tags.length === 0) this.tags.push({ tag: '' });
