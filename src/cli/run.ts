@@ -15,7 +15,6 @@ export interface CliIO {
   clock: () => number;
 }
 
-
 /** Interrupted by a signal: the request was aborted, the exit code says which signal. */
 class Interrupted extends Error {
   constructor(readonly exitCode: number) {
@@ -41,8 +40,8 @@ function rendererOptions(io: CliIO, options: CliOptions, reference: string): Ren
   };
 }
 
-/** The library's options from the command's. */
-function engineOptions(options: CliOptions, env: NodeJS.ProcessEnv): PullOptions {
+/** The library's options from the command's: engine choice, credentials, what to pull and how. */
+function pullOptions(options: CliOptions, env: NodeJS.ProcessEnv): PullOptions {
   const defined = <T>(key: string, value: T | undefined) => (value !== undefined ? { [key]: value } : {});
   return {
     env,
@@ -55,6 +54,8 @@ function engineOptions(options: CliOptions, env: NodeJS.ProcessEnv): PullOptions
     ...defined('tlsCaCert', options.tlscacert),
     ...defined('tlsCert', options.tlscert),
     ...defined('tlsKey', options.tlskey),
+    ...defined('platform', options.platform),
+    ...defined('timeout', options.timeout),
   };
 }
 
@@ -71,11 +72,12 @@ export async function runCli(args: string[], io: CliIO): Promise<number> {
     return failure.exitCode;
   }
 
+  const library = pullOptions(options, io.env);
   let mode: ProgressMode | undefined;
   let prepared: PreparedPull;
   try {
     mode = pickMode(requestedProgress(options, io.env), io.stderr, io.env);
-    prepared = preparePull(options.image, engineOptions(options, io.env));
+    prepared = preparePull(options.image, library);
   } catch (err) {
     const failure = describeFailure(err);
     if (mode === undefined) {
@@ -106,13 +108,7 @@ export async function runCli(args: string[], io: CliIO): Promise<number> {
   process.on('SIGTERM', onSignal);
 
   // The same library API that `import { pull } from 'dpull'` gives.
-  const running = startPull(prepared, {
-    ...engineOptions(options, io.env),
-    ...(options.platform !== undefined && { platform: options.platform }),
-    ...(options.timeout !== undefined && { timeout: options.timeout }),
-    signal: controller.signal,
-    clock: io.clock,
-  });
+  const running = startPull(prepared, { ...library, signal: controller.signal, clock: io.clock });
   let outcome: Outcome = { kind: 'pulled' };
   let exitCode: number = ExitCode.ok;
   renderer.start(prepared.engine.url);
