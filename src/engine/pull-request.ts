@@ -35,7 +35,7 @@ function errorMessage(status: number | undefined, body: string): string {
  * has accepted the pull. A refusal before the stream starts (4xx/5xx) is a pull error with the
  * engine's message.
  */
-export async function startPull(
+export async function requestPull(
   address: EngineAddress,
   apiVersion: string,
   request: PullRequest,

@@ -1,6 +1,6 @@
 import type { EngineAddress } from '../engine/address.js';
 import { negotiateApiVersion } from '../engine/api-version.js';
-import { startPull } from '../engine/pull-request.js';
+import { requestPull } from '../engine/pull-request.js';
 import type { IncomingMessage } from 'node:http';
 import { eventBatches } from '../decode/event-stream.js';
 import type { PullEvent } from '../decode/pull-event.js';
@@ -35,7 +35,7 @@ export async function* pullEventBatches(options: PullEventsOptions): AsyncGenera
   try {
     const apiVersion = await negotiateApiVersion(engine, signal);
     idle.touch();
-    body = await startPull(engine, apiVersion, { ...options, signal });
+    body = await requestPull(engine, apiVersion, { ...options, signal });
     idle.touch();
     // Any byte from the engine counts as life, chunk framing included.
     body.socket?.on('data', () => idle.touch());

@@ -82,23 +82,22 @@ export function preparePull(image: string, options: Omit<PullOptions, 'signal' |
 export function pull(image: string, options: PullOptions = {}): Pull {
   try {
     return startPull(preparePull(image, options), options);
-  } catch (err) {
-    return startPull(err, options);
+  } catch (error) {
+    return startPull({ error }, options);
   }
 }
 
-/** A pull of checked input (or of the error that checking it gave). */
-export function startPull(prepared: PreparedPull | unknown, options: PullOptions): Pull {
+/** A pull of checked input, or of the error that checking it gave (which `result` then rejects with). */
+export function startPull(prepared: PreparedPull | { error: unknown }, options: PullOptions): Pull {
   const clock = options.clock ?? (() => performance.now());
-  const ok = (p: unknown): p is PreparedPull => typeof p === 'object' && p !== null && 'reference' in p && 'engine' in p;
-  const reference = ok(prepared) ? prepared.reference : undefined;
-  const engine: EngineAddress = ok(prepared) ? prepared.engine : { kind: 'unix', url: '', socketPath: '' };
+  const engine: EngineAddress = 'error' in prepared ? { kind: 'unix', url: '', socketPath: '' } : prepared.engine;
   const state = new PullState(clock());
   const listeners = new Set<(batch: PullEvent[] | Error | null) => void>();
   let started: Promise<PullResult> | undefined;
 
   const run = async (): Promise<PullResult> => {
-    if (reference === undefined) throw prepared;
+    if ('error' in prepared) throw prepared.error;
+    const { reference } = prepared;
     const env = options.env ?? process.env;
     const registryAuth =
       options.registryAuth ?? (await resolveAuth(reference.domain, readDockerConfig(configDir(options.configDir, env)), env));
@@ -163,7 +162,7 @@ export function startPull(prepared: PreparedPull | unknown, options: PullOptions
   }
 
   return {
-    reference: reference !== undefined ? formatReference(reference) : '',
+    reference: 'error' in prepared ? '' : formatReference(prepared.reference),
     engine,
     state,
     get result() {
