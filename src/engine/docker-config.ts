@@ -13,9 +13,12 @@ export interface DockerConfig {
   currentContext?: string;
 }
 
+/** The user's home: HOME as the environment says it, else the account's. */
+export const homeDir = (env: NodeJS.ProcessEnv) => env.HOME ?? homedir();
+
 /** `--config`, else DOCKER_CONFIG, else ~/.docker, as the docker CLI does. */
 export function configDir(flag: string | undefined, env: NodeJS.ProcessEnv): string {
-  return flag ?? env.DOCKER_CONFIG ?? join(env.HOME ?? homedir(), '.docker');
+  return flag ?? env.DOCKER_CONFIG ?? join(homeDir(env), '.docker');
 }
 
 /** Reads config.json from the directory; a missing file is an empty config, a malformed one an error naming it. */

@@ -1,10 +1,9 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { DpullError, ExitCode, usageError } from '../errors.js';
 import { parseEngineUrl, DEFAULT_SOCKET, type EngineAddress, type EngineTls } from './address.js';
-import { configDir, readDockerConfig } from './docker-config.js';
+import { configDir, homeDir, readDockerConfig } from './docker-config.js';
 
 /** How the user said which engine to use (flags and the environment). */
 export interface EngineChoice {
@@ -36,7 +35,7 @@ function tlsFrom(choice: EngineChoice, env: NodeJS.ProcessEnv): EngineTls | unde
   const verify = choice.tlsVerify === true || (env.DOCKER_TLS_VERIFY !== undefined && env.DOCKER_TLS_VERIFY !== '');
   const anyFile = choice.tlsCaCert ?? choice.tlsCert ?? choice.tlsKey;
   if (!verify && choice.tls !== true && anyFile === undefined) return undefined;
-  const dir = env.DOCKER_CERT_PATH || join(env.HOME ?? homedir(), '.docker');
+  const dir = env.DOCKER_CERT_PATH || join(homeDir(env), '.docker');
   const pick = (flag: string | undefined, name: string) => flag ?? (existsSync(join(dir, name)) ? join(dir, name) : undefined);
   const ca = pick(choice.tlsCaCert, 'ca.pem');
   const cert = pick(choice.tlsCert, 'cert.pem');
@@ -83,7 +82,7 @@ const isSocket = (path: string) => {
 /** The sockets an engine may listen on when nothing names one, in the order they are tried. */
 export function candidateSockets(env: NodeJS.ProcessEnv): string[] {
   const runtime = env.XDG_RUNTIME_DIR;
-  const home = env.HOME ?? homedir();
+  const home = homeDir(env);
   return [
     DEFAULT_SOCKET,
     ...(runtime ? [join(runtime, 'docker.sock')] : []), // rootless Docker

@@ -108,12 +108,15 @@ function foldLine(hidden: LayerRecord[], columns: number, c: Palette): Line {
   return truncateLine([{ text: `… ${parts.join(', ')}`, style: c.dim }], columns);
 }
 
+/** Columns a line may use: never the last one, so the terminal never auto-wraps a line. */
+export const usableWidth = (columns: number) => Math.max(1, columns - 1);
+
 /**
  * The display as lines: a header, one line per layer, the totals. It never has more lines than
  * the terminal has rows minus one (so the cursor can always reach its first line) unless final.
  */
 export function renderFrame(state: PullState, title: string, view: View, c: Palette): Line[] {
-  const width = Math.max(1, view.columns - 1); // never touch the last column: no auto-wrap, ever
+  const width = usableWidth(view.columns);
   const failed = state.error !== undefined;
   const lines: Line[] = [truncateLine([{ text: title, style: c.bold }], width)];
   const layers = [...state.layers.values()];

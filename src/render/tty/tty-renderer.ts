@@ -3,7 +3,7 @@ import ora, { type Ora } from 'ora';
 import { errorLine, type Outcome, type Renderer, type RendererOptions } from '../renderer.js';
 import type { PullState } from '../../state/pull-state.js';
 import { palette } from '../colour.js';
-import { renderFrame } from './frame.js';
+import { renderFrame, usableWidth } from './frame.js';
 import { paint, type Line } from '../line.js';
 import { changedTail, lineWidth, truncateLine } from './line-width.js';
 import { resultLines } from '../result-lines.js';
@@ -72,7 +72,7 @@ export class TtyRenderer implements Renderer {
     this.stopSpinner();
     if (state.version > 0) this.draw(true);
     const lines = outcome.kind === 'pulled' ? resultLines(state, this.c) : [];
-    for (const line of lines) this.out.write(paint(truncateLine(line, this.width())) + '\n');
+    for (const line of lines) this.out.write(paint(truncateLine(line, usableWidth(this.size().columns))) + '\n');
     this.showCursor();
     // The error in full, wrapped if it must be: it is the one line the user needs whole.
     if (outcome.kind === 'failed') this.out.write(`${this.c.red(errorLine(outcome.error))}\n`);
@@ -80,13 +80,13 @@ export class TtyRenderer implements Renderer {
     this.out.removeListener('resize', this.onResize);
   }
 
-  /** Columns a line may use: never the last one, so the terminal never wraps. */
-  private width(): number {
-    return Math.max(1, (this.out.columns || 80) - 1);
+  /** The terminal's size; 80×24 where it reports none (0×0 under `script`). */
+  private size(): { columns: number; rows: number } {
+    return { columns: this.out.columns || 80, rows: this.out.rows || 24 };
   }
 
   private fit(text: string, reserved = 0): string {
-    return paint(truncateLine([{ text }], this.width() - reserved));
+    return paint(truncateLine([{ text }], usableWidth(this.size().columns) - reserved));
   }
 
   private title(): string {
@@ -98,7 +98,7 @@ export class TtyRenderer implements Renderer {
     const now = this.options.clock();
     this.lastFrameAt = now;
     this.state.tick(now);
-    const view = { columns: this.out.columns || 80, rows: this.out.rows || 24, now, final };
+    const view = { ...this.size(), now, final };
     const frame: Line[] = renderFrame(this.state, this.title(), view, this.c);
     let prefix = '';
     if (this.reflowedRows !== undefined) {
@@ -117,7 +117,7 @@ export class TtyRenderer implements Renderer {
    */
   private relayout(): void {
     if (this.state === undefined || this.drawn.length === 0) return;
-    const columns = this.out.columns || 80;
+    const { columns } = this.size();
     this.reflowedRows = this.drawn.reduce((rows, line) => rows + Math.max(1, Math.ceil(lineWidth(line) / columns)), 0);
     clearTimeout(this.timer);
     this.timer = undefined;
