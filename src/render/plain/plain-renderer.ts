@@ -44,7 +44,7 @@ export class PlainRenderer implements Renderer {
     this.grouped = true;
   }
 
-  update(state: PullState, _events?: unknown): void {
+  update(state: PullState): void {
     const lines: string[] = [];
     for (; this.printedTags < state.tags.length; this.printedTags++) {
       const { tag, repository } = state.tags[this.printedTags];
@@ -70,7 +70,7 @@ export class PlainRenderer implements Renderer {
     }
     if (this.grouped) this.options.stream.write('::endgroup::\n');
     if (outcome.kind === 'failed') {
-      // A workflow annotation: % and line breaks are escaped as GitHub asks.
+      // A workflow annotation: % is escaped as GitHub asks (the message is one line: sanitised).
       const line = errorLine(outcome.error);
       this.options.stream.write(this.github ? `::error::${line.replace(/%/g, '%25')}\n` : `${line}\n`);
     }

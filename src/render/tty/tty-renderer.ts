@@ -54,7 +54,7 @@ export class TtyRenderer implements Renderer {
     }).start();
   }
 
-  update(state: PullState, _events?: unknown): void {
+  update(state: PullState): void {
     this.state = state;
     this.stopSpinner();
     if (this.timer !== undefined) return;
