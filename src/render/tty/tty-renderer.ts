@@ -1,163 +1,44 @@
-import ansiEscapes from 'ansi-escapes';
-import ora, { type Ora } from 'ora';
 import { errorLine, type Outcome, type Renderer, type RendererOptions } from '../renderer.js';
 import type { PullState } from '../../state/pull-state.js';
 import { palette } from '../colour.js';
-import { renderFrame, usableWidth } from './frame.js';
-import { paint, type Line } from '../line.js';
-import { changedTail, lineWidth, truncateLine } from './line-width.js';
+import { renderFrame } from './frame.js';
 import { resultLines } from '../result-lines.js';
-
-/** Frames at most this often, however fast events come: the engine can send thousands a second. */
-export const FRAME_INTERVAL_MS = 100;
-const SYNC_START = '\x1b[?2026h';
-const SYNC_END = '\x1b[?2026l';
+import { LiveRegion } from './live-region.js';
 
 /**
- * The live display on a terminal: a spinner until the first event, then a frame of lines
- * redrawn in place at most every 100 ms, rewriting only the lines that changed.
+ * The live display of one pull on a terminal: a spinner until the first event, then the
+ * header, a line per layer and the totals, redrawn in place.
  */
 export class TtyRenderer implements Renderer {
-  private readonly out: NodeJS.WriteStream;
   private readonly c;
-  private spinner: Ora | undefined;
-  /** The lines on the screen now, from the frame's first row. */
-  private drawn: Line[] = [];
-  /** After a resize: rows the old frame now takes, to be cleared before the next draw. */
-  private reflowedRows: number | undefined;
-  private readonly onResize = () => this.relayout();
-  private timer: NodeJS.Timeout | undefined;
-  private lastFrameAt = -Infinity;
+  private readonly region: LiveRegion;
   private state: PullState | undefined;
-  private cursorHidden = false;
-  private readonly restoreOnExit = () => this.showCursor();
 
   constructor(private readonly options: RendererOptions) {
-    this.out = options.stream;
     this.c = palette(options.stream, options.env);
+    const title = `Pulling ${options.label}`;
+    this.region = new LiveRegion(options.stream, options.clock, (view) => {
+      if (this.state === undefined || this.state.version === 0) return undefined;
+      this.state.tick(view.now);
+      return renderFrame(this.state, title, view, this.c);
+    });
   }
 
   start(engine: string): void {
-    this.hideCursor();
-    process.once('exit', this.restoreOnExit);
-    this.out.on('resize', this.onResize);
-    // A terminal that reports no size (0×0 under `script`, some CI ptys) would send ora's
-    // line-clearing into an endless loop: no spinner there.
-    if (!(this.out.columns > 0)) return;
-    this.spinner = ora({
-      stream: this.out,
-      text: this.fit(`Connecting to ${engine}`, 2), // the spinner and a space come first
-      discardStdin: false,
-      hideCursor: false,
-      isEnabled: true,
-      color: 'cyan',
-    }).start();
+    this.region.start(`Connecting to ${engine}`);
   }
 
   update(state: PullState): void {
     this.state = state;
-    this.stopSpinner();
-    if (this.timer !== undefined) return;
-    const wait = Math.max(0, this.lastFrameAt + FRAME_INTERVAL_MS - this.options.clock());
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
-      this.draw(false);
-    }, wait);
+    this.region.invalidate();
   }
 
   finish(state: PullState, outcome: Outcome): void {
     this.state = state;
-    clearTimeout(this.timer);
-    this.timer = undefined;
-    this.stopSpinner();
-    if (state.version > 0) this.draw(true);
-    const lines = outcome.kind === 'pulled' ? resultLines(state, this.c) : [];
-    for (const line of lines) this.out.write(paint(truncateLine(line, usableWidth(this.size().columns))) + '\n');
-    this.showCursor();
+    this.region.finish();
+    if (outcome.kind === 'pulled') for (const line of resultLines(state, this.c)) this.region.writeLine(line);
+    this.region.restore();
     // The error in full, wrapped if it must be: it is the one line the user needs whole.
-    if (outcome.kind === 'failed') this.out.write(`${this.c.red(errorLine(outcome.error))}\n`);
-    process.removeListener('exit', this.restoreOnExit);
-    this.out.removeListener('resize', this.onResize);
-  }
-
-  /** The terminal's size; 80×24 where it reports none (0×0 under `script`). */
-  private size(): { columns: number; rows: number } {
-    return { columns: this.out.columns || 80, rows: this.out.rows || 24 };
-  }
-
-  private fit(text: string, reserved = 0): string {
-    return paint(truncateLine([{ text }], usableWidth(this.size().columns) - reserved));
-  }
-
-  private title(): string {
-    return `Pulling ${this.options.label}`;
-  }
-
-  private draw(final: boolean): void {
-    if (this.state === undefined) return;
-    const now = this.options.clock();
-    this.lastFrameAt = now;
-    this.state.tick(now);
-    const view = { ...this.size(), now, final };
-    const frame: Line[] = renderFrame(this.state, this.title(), view, this.c);
-    let prefix = '';
-    if (this.reflowedRows !== undefined) {
-      prefix = (this.reflowedRows > 0 ? ansiEscapes.cursorUp(this.reflowedRows) : '') + '\r' + ansiEscapes.eraseDown;
-      this.reflowedRows = undefined;
-      this.drawn = [];
-    }
-    this.out.write(SYNC_START + prefix + this.diff(frame) + SYNC_END);
-    this.drawn = frame;
-  }
-
-  /**
-   * The terminal changed size and re-wrapped what was on it: a line wider than the new width now
-   * takes several rows. Clear from the frame's first row (counted in the new geometry) and lay
-   * the frame out again for the new size, at once.
-   */
-  private relayout(): void {
-    if (this.state === undefined || this.drawn.length === 0) return;
-    const { columns } = this.size();
-    this.reflowedRows = this.drawn.reduce((rows, line) => rows + Math.max(1, Math.ceil(lineWidth(line) / columns)), 0);
-    clearTimeout(this.timer);
-    this.timer = undefined;
-    this.draw(false);
-  }
-
-  /**
-   * Moves to the frame's first line and rewrites only what changed: unchanged lines are
-   * skipped, a changed line is rewritten from its first changed column. The cursor ends below
-   * the frame.
-   */
-  private diff(lines: Line[]): string {
-    let out = this.drawn.length > 0 ? ansiEscapes.cursorUp(this.drawn.length) + '\r' : '';
-    for (let i = 0; i < lines.length; i++) {
-      if (i >= this.drawn.length) {
-        out += paint(lines[i]) + ansiEscapes.eraseEndLine + '\n';
-        continue;
-      }
-      const change = changedTail(this.drawn[i], lines[i]);
-      if (change === undefined) out += ansiEscapes.cursorNextLine;
-      else out += (change.column > 0 ? ansiEscapes.cursorTo(change.column) : '') + change.tail + ansiEscapes.eraseEndLine + '\n';
-    }
-    if (lines.length < this.drawn.length) out += ansiEscapes.eraseDown;
-    return out;
-  }
-
-  private stopSpinner(): void {
-    if (this.spinner === undefined) return;
-    this.spinner.stop(); // clears its line and leaves the cursor at its start
-    this.spinner = undefined;
-  }
-
-  private hideCursor(): void {
-    this.out.write(ansiEscapes.cursorHide);
-    this.cursorHidden = true;
-  }
-
-  private showCursor(): void {
-    if (!this.cursorHidden) return;
-    this.out.write(ansiEscapes.cursorShow);
-    this.cursorHidden = false;
+    if (outcome.kind === 'failed') this.options.stream.write(`${this.c.red(errorLine(outcome.error))}\n`);
   }
 }

@@ -1,0 +1,162 @@
+import ansiEscapes from 'ansi-escapes';
+import ora, { type Ora } from 'ora';
+import { paint, type Line } from '../line.js';
+import { changedTail, lineWidth, truncateLine } from './line-width.js';
+import { usableWidth, type View } from './frame.js';
+
+/** Frames at most this often, however fast events come: the engine can send thousands a second. */
+export const FRAME_INTERVAL_MS = 100;
+const SYNC_START = '\x1b[?2026h';
+const SYNC_END = '\x1b[?2026l';
+
+/** Lays out the display for a view; undefined while there is nothing to show yet. */
+export type FrameSource = (view: View) => Line[] | undefined;
+
+/**
+ * dpull's own rows at the bottom of a terminal: a spinner until there is something to show, then
+ * a frame redrawn in place at most every 100 ms (inside synchronized output), rewriting only the
+ * lines, and the parts of lines, that changed; laid out again on resize; the cursor hidden while
+ * it runs and shown again on every way out.
+ */
+export class LiveRegion {
+  private spinner: Ora | undefined;
+  /** The lines on the screen now, from the frame's first row. */
+  private drawn: Line[] = [];
+  /** After a resize: rows the old frame now takes, to be cleared before the next draw. */
+  private reflowedRows: number | undefined;
+  private readonly onResize = () => this.relayout();
+  private timer: NodeJS.Timeout | undefined;
+  private lastFrameAt = -Infinity;
+  private cursorHidden = false;
+  private readonly restoreOnExit = () => this.showCursor();
+
+  constructor(
+    private readonly out: NodeJS.WriteStream,
+    private readonly clock: () => number,
+    private readonly frame: FrameSource,
+  ) {}
+
+  /** Hides the cursor and spins `text` until the first frame. */
+  start(text: string): void {
+    this.hideCursor();
+    process.once('exit', this.restoreOnExit);
+    this.out.on('resize', this.onResize);
+    // A terminal that reports no size (0×0 under `script`, some CI ptys) would send ora's
+    // line-clearing into an endless loop: no spinner there.
+    if (!(this.out.columns > 0)) return;
+    this.spinner = ora({
+      stream: this.out,
+      text: this.fit(text, 2), // the spinner and a space come first
+      discardStdin: false,
+      hideCursor: false,
+      isEnabled: true,
+      color: 'cyan',
+    }).start();
+  }
+
+  /** Something changed: a frame within FRAME_INTERVAL_MS. */
+  invalidate(): void {
+    this.stopSpinner();
+    if (this.timer !== undefined) return;
+    const wait = Math.max(0, this.lastFrameAt + FRAME_INTERVAL_MS - this.clock());
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.draw(false);
+    }, wait);
+  }
+
+  /** The last frame, laid out in full; the cursor stays hidden until `restore`, for lines to follow. */
+  finish(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    this.stopSpinner();
+    this.draw(true);
+  }
+
+  /** A line below the frame, cut to the width. */
+  writeLine(line: Line): void {
+    this.out.write(paint(truncateLine(line, usableWidth(this.size().columns))) + '\n');
+  }
+
+  /** Shows the cursor and stops listening to the terminal. */
+  restore(): void {
+    this.showCursor();
+    process.removeListener('exit', this.restoreOnExit);
+    this.out.removeListener('resize', this.onResize);
+  }
+
+  /** The terminal's size; 80×24 where it reports none (0×0 under `script`). */
+  size(): { columns: number; rows: number } {
+    return { columns: this.out.columns || 80, rows: this.out.rows || 24 };
+  }
+
+  private fit(text: string, reserved = 0): string {
+    return paint(truncateLine([{ text }], usableWidth(this.size().columns) - reserved));
+  }
+
+  private draw(final: boolean): void {
+    const now = this.clock();
+    const frame = this.frame({ ...this.size(), now, final });
+    if (frame === undefined) return;
+    this.lastFrameAt = now;
+    let prefix = '';
+    if (this.reflowedRows !== undefined) {
+      prefix = (this.reflowedRows > 0 ? ansiEscapes.cursorUp(this.reflowedRows) : '') + '\r' + ansiEscapes.eraseDown;
+      this.reflowedRows = undefined;
+      this.drawn = [];
+    }
+    this.out.write(SYNC_START + prefix + this.diff(frame) + SYNC_END);
+    this.drawn = frame;
+  }
+
+  /**
+   * The terminal changed size and re-wrapped what was on it: a line wider than the new width now
+   * takes several rows. Clear from the frame's first row (counted in the new geometry) and lay
+   * the frame out again for the new size, at once.
+   */
+  private relayout(): void {
+    if (this.drawn.length === 0) return;
+    const { columns } = this.size();
+    this.reflowedRows = this.drawn.reduce((rows, line) => rows + Math.max(1, Math.ceil(lineWidth(line) / columns)), 0);
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    this.draw(false);
+  }
+
+  /**
+   * Moves to the frame's first line and rewrites only what changed: unchanged lines are
+   * skipped, a changed line is rewritten from its first changed column. The cursor ends below
+   * the frame.
+   */
+  private diff(lines: Line[]): string {
+    let out = this.drawn.length > 0 ? ansiEscapes.cursorUp(this.drawn.length) + '\r' : '';
+    for (let i = 0; i < lines.length; i++) {
+      if (i >= this.drawn.length) {
+        out += paint(lines[i]) + ansiEscapes.eraseEndLine + '\n';
+        continue;
+      }
+      const change = changedTail(this.drawn[i], lines[i]);
+      if (change === undefined) out += ansiEscapes.cursorNextLine;
+      else out += (change.column > 0 ? ansiEscapes.cursorTo(change.column) : '') + change.tail + ansiEscapes.eraseEndLine + '\n';
+    }
+    if (lines.length < this.drawn.length) out += ansiEscapes.eraseDown;
+    return out;
+  }
+
+  private stopSpinner(): void {
+    if (this.spinner === undefined) return;
+    this.spinner.stop(); // clears its line and leaves the cursor at its start
+    this.spinner = undefined;
+  }
+
+  private hideCursor(): void {
+    this.out.write(ansiEscapes.cursorHide);
+    this.cursorHidden = true;
+  }
+
+  private showCursor(): void {
+    if (!this.cursorHidden) return;
+    this.out.write(ansiEscapes.cursorShow);
+    this.cursorHidden = false;
+  }
+}
