@@ -122,9 +122,11 @@ up() {
   wait_for 20 curl -fsS -o /dev/null "http://127.0.0.1:$SLOW_REGISTRY_PORT/v2/"
 
   # A second, Docker-compatible engine: podman's service, vfs storage under the stack folder, the
-  # local registry marked insecure in its own registries.conf (nothing under /etc is touched).
+  # local registries marked insecure in its own registries.conf (nothing under /etc is touched).
   mkdir -p "$STACK_DIR/podman"
-  printf '[[registry]]\nlocation = "127.0.0.1:%s"\ninsecure = true\n' "$REGISTRY_PORT" > "$STACK_DIR/podman/registries.conf"
+  for port in "$REGISTRY_PORT" "$SLOW_REGISTRY_PORT"; do
+    printf '[[registry]]\nlocation = "127.0.0.1:%s"\ninsecure = true\n\n' "$port"
+  done > "$STACK_DIR/podman/registries.conf"
   CONTAINERS_REGISTRIES_CONF="$STACK_DIR/podman/registries.conf" podman --storage-driver=vfs \
     --root "$STACK_DIR/podman/root" --runroot "$STACK_DIR/podman/run" \
     system service --time=0 "unix://$STACK_DIR/podman/podman.sock" > "$STACK_DIR/podman/log" 2>&1 &

@@ -4,8 +4,16 @@ import { parseDuration } from '../pull/idle-timeout.js';
 import { PROGRESS_CHOICES, type ProgressChoice } from '../render/renderer.js';
 
 export interface CliOptions {
-  image: string;
-  host?: string;
+  /** As given, duplicates included. */
+  images: string[];
+  /** Every -H, in order. */
+  hosts: string[];
+  /** Every --context, in order. */
+  contexts: string[];
+  /** Pulls at once on each engine. */
+  parallel: number;
+  /** Exit 0 even when some pulls failed (usage errors and interrupts still count). */
+  ignorePullFailures: boolean;
   platform?: string;
   allTags: boolean;
   quiet: boolean;
@@ -18,7 +26,6 @@ export interface CliOptions {
   timeout?: number;
   /** The docker CLI's config directory (credentials, contexts). */
   config?: string;
-  context?: string;
   tls?: boolean;
   tlsverify?: boolean;
   tlscacert?: string;
@@ -46,6 +53,14 @@ function parseTimeout(value: string): number {
   if (ms === undefined) throw usageError(`invalid --timeout "${value}": expected a duration such as 30s, 500ms or 2m`);
   return ms;
 }
+
+function parseParallel(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw usageError(`invalid --parallel "${value}": expected a whole number of pulls, 1 or more`);
+  return n;
+}
+
+const collect = (value: string, previous: string[] | undefined) => [...(previous ?? []), value];
 
 function parseInterval(value: string): number {
   const seconds = Number(value);
@@ -80,9 +95,12 @@ Examples:
                                          one JSON object per line, for scripts
   dpull -q ghcr.io/org/app@sha256:…      print only the pulled reference
   dpull -H tcp://10.0.0.5:2375 redis     pull on another engine
+  dpull redis:7 nginx:1.27 node:22       pull several images at once
+  dpull -c build1 -c build2 app:1.4      pull onto two engines (contexts) at once
   dpull -a 127.0.0.1:5000/demo/app       pull every tag of a repository
 
-Exit codes: 0 pulled, 1 the pull failed, 2 usage error, 3 engine unreachable, 130 interrupted.`;
+Exit codes: 0 pulled, 1 a pull failed, 2 usage error, 3 engine unreachable, 130 interrupted;
+with several pulls, the worst of them.`;
 
 /** Parses argv (without node and script) into options. Prints help, version and usage errors. */
 export function parseOptions(
@@ -92,11 +110,11 @@ export function parseOptions(
 ): CliOptions {
   const program = new Command()
     .name('dpull')
-    .description('Pull a container image through the Docker Engine API, with a live per-layer display.')
-    .argument('<image>', 'image reference: [registry/]name[:tag][@digest]')
+    .description('Pull container images through the Docker Engine API, with a live per-layer display.')
+    .argument('<image...>', 'image references: [registry/]name[:tag][@digest]; several are pulled at once')
     .option('--config <dir>', 'the docker CLI\'s config directory, for registry credentials (default $DOCKER_CONFIG, then ~/.docker)')
-    .option('-H, --host <url>', 'engine address (unix:///path or tcp://host:port); default $DOCKER_HOST, then the context, then the usual sockets')
-    .option('-c, --context <name>', 'use this docker context (from the config directory)')
+    .option('-H, --host <url>', 'engine address (unix:///path or tcp://host:port); default $DOCKER_HOST, then the context, then the usual sockets; repeat to pull on several engines', collect)
+    .option('-c, --context <name>', 'use this docker context (from the config directory); repeat to pull on several engines', collect)
     .option('--tls', 'use TLS (implied by --tlsverify)')
     .option('--tlsverify', "use TLS and verify the engine's certificate")
     .option('--tlscacert <file>', 'trust certificates signed by this CA (default $DOCKER_CERT_PATH/ca.pem)')
@@ -104,6 +122,8 @@ export function parseOptions(
     .option('--tlskey <file>', 'TLS client key (default $DOCKER_CERT_PATH/key.pem)')
     .addOption(new Option('--platform <os/arch[/variant]>', 'pull this platform of a multi-platform image').argParser(parsePlatform))
     .option('-a, --all-tags', 'pull every tag of the repository')
+    .addOption(new Option('--parallel <n>', 'pulls at once on each engine (default 4)').argParser(parseParallel))
+    .option('--ignore-pull-failures', 'pull what can be pulled: exit 0 even if some pulls fail')
     .option('-q, --quiet', 'print only the pulled reference (--progress quiet)')
     .addOption(new Option('--progress <mode>', 'output: auto (tty on a terminal, else plain), tty, plain, json or quiet; default $DPULL_PROGRESS, then auto').choices(PROGRESS_CHOICES))
     .addOption(new Option('--progress-interval <seconds>', 'seconds between progress lines in plain mode (default 10 in CI, else 5)').argParser(parseInterval))
@@ -127,6 +147,23 @@ export function parseOptions(
     }
     throw err;
   }
-  const opts = program.opts<Omit<CliOptions, 'image' | 'allTags' | 'quiet'> & { allTags?: boolean; quiet?: boolean }>();
-  return { image: program.args[0], ...opts, allTags: opts.allTags === true, quiet: opts.quiet === true };
+  type Parsed = Omit<CliOptions, 'images' | 'hosts' | 'contexts' | 'parallel' | 'allTags' | 'quiet' | 'ignorePullFailures'> & {
+    host?: string[];
+    context?: string[];
+    parallel?: number;
+    allTags?: boolean;
+    quiet?: boolean;
+    ignorePullFailures?: boolean;
+  };
+  const { host, context, parallel, allTags, quiet, ignorePullFailures, ...rest } = program.opts<Parsed>();
+  return {
+    ...rest,
+    images: program.args,
+    hosts: host ?? [],
+    contexts: context ?? [],
+    parallel: parallel ?? 4,
+    allTags: allTags === true,
+    quiet: quiet === true,
+    ignorePullFailures: ignorePullFailures === true,
+  };
 }

@@ -1,10 +1,12 @@
 import { version } from '../version.js';
 import { parseOptions, requestedProgress, CommanderExit, type CliOptions } from './options.js';
 import { formatReference, DEFAULT_TAG } from '../reference/reference.js';
-import { preparePull, startPull, type PreparedPull, type PullOptions } from '../pull/pull.js';
+import { startPull, type PullOptions } from '../pull/pull.js';
+import pLimit, { type LimitFunction } from 'p-limit';
+import { planPulls, type PlannedPull } from './pull-plan.js';
 import { isLoopback } from '../engine/address.js';
 import { PullState } from '../state/pull-state.js';
-import { createRenderer, pickMode, type Outcome, type ProgressMode, type RendererOptions } from '../render/renderer.js';
+import { createDisplay, createRenderer, pickMode, pullName, type DisplayOptions, type Outcome, type ProgressMode, type Renderer } from '../render/renderer.js';
 import { DpullError, ExitCode } from '../errors.js';
 import { sanitize } from '../sanitize.js';
 
@@ -28,12 +30,10 @@ function describeFailure(err: unknown): DpullError {
   return new DpullError(`unexpected error: ${sanitize(message)}`, ExitCode.pullFailed, { cause: err });
 }
 
-function rendererOptions(io: CliIO, options: CliOptions, reference: string): RendererOptions {
+function displayOptions(io: CliIO, options: CliOptions): DisplayOptions {
   return {
     stream: io.stderr,
     out: io.stdout,
-    label: sanitize(options.image),
-    reference,
     clock: io.clock,
     env: io.env,
     ...(options.progressInterval !== undefined && { intervalSeconds: options.progressInterval }),
@@ -46,8 +46,6 @@ function pullOptions(options: CliOptions, env: NodeJS.ProcessEnv): PullOptions {
   return {
     env,
     allTags: options.allTags,
-    ...defined('host', options.host),
-    ...defined('context', options.context),
     ...defined('configDir', options.config),
     ...defined('tls', options.tls),
     ...defined('tlsVerify', options.tlsverify),
@@ -57,6 +55,67 @@ function pullOptions(options: CliOptions, env: NodeJS.ProcessEnv): PullOptions {
     ...defined('platform', options.platform),
     ...defined('timeout', options.timeout),
   };
+}
+
+/** Runs one pull through its renderer; resolves with how it ended. */
+async function runPull(plan: PlannedPull, renderer: Renderer, signal: AbortSignal, clock: () => number): Promise<Outcome> {
+  if (signal.aborted) {
+    renderer.finish(new PullState(clock()), interruptedBy(signal));
+    return interruptedBy(signal);
+  }
+  // The same library API that `import { pull } from 'dpull'` gives.
+  const running = startPull(plan.prepared, { ...plan.options, signal, clock });
+  let outcome: Outcome = { kind: 'pulled' };
+  renderer.start(plan.prepared.engine.url);
+  try {
+    for await (const batch of running.batches()) renderer.update(running.state, batch);
+  } catch (err) {
+    outcome = err instanceof Interrupted ? { kind: 'interrupted', exitCode: err.exitCode } : { kind: 'failed', error: describeFailure(err) };
+  }
+  renderer.finish(running.state, outcome); // prints the error, each mode in its own way
+  return outcome;
+}
+
+const interruptedBy = (signal: AbortSignal): Outcome => ({
+  kind: 'interrupted',
+  exitCode: signal.reason instanceof Interrupted ? signal.reason.exitCode : ExitCode.interrupted,
+});
+
+/** Runs every pull, at most `parallel` at once on each engine; outcomes in the plans' order. */
+function runAll(plans: PlannedPull[], parallel: number, run: (plan: PlannedPull, index: number) => Promise<Outcome>): Promise<Outcome[]> {
+  const limits = new Map<string, LimitFunction>();
+  return Promise.all(
+    plans.map((plan, index) => {
+      const url = plan.prepared.engine.url;
+      if (!limits.has(url)) limits.set(url, pLimit(parallel));
+      return limits.get(url)!(() => run(plan, index));
+    }),
+  );
+}
+
+/**
+ * The run's exit code: 0 when every pull succeeded, else the worst (the highest) of the codes,
+ * an interrupt above all. With --ignore-pull-failures, failed pulls and unreachable engines do
+ * not count.
+ */
+function exitCodeOf(outcomes: Outcome[], ignorePullFailures: boolean): number {
+  let code: number = ExitCode.ok;
+  for (const outcome of outcomes) {
+    if (outcome.kind === 'interrupted') return outcome.exitCode;
+    if (outcome.kind !== 'failed') continue;
+    const failure = outcome.error.exitCode;
+    if (ignorePullFailures && (failure === ExitCode.pullFailed || failure === ExitCode.engineUnreachable)) continue;
+    code = Math.max(code, failure);
+  }
+  return code;
+}
+
+/** Several pulls, some failed: which, and why, in full, after the display has closed. */
+function failureList(plans: PlannedPull[], outcomes: Outcome[], ignored: boolean): string {
+  const failed = outcomes.flatMap((outcome, i) => (outcome.kind === 'failed' ? [{ plan: plans[i], error: outcome.error }] : []));
+  if (failed.length === 0) return '';
+  const head = `dpull: ${ignored ? 'warning: ' : ''}${failed.length} of ${plans.length} pulls failed${ignored ? ' (ignored)' : ''}:\n`;
+  return head + failed.map(({ plan, error }) => `  ${pullName({ label: plan.image, engine: plan.engineName, reference: '' })}: ${error.message}\n`).join('');
 }
 
 /** Runs the dpull command; resolves with the exit code. Never throws. */
@@ -74,30 +133,37 @@ export async function runCli(args: string[], io: CliIO): Promise<number> {
 
   const library = pullOptions(options, io.env);
   let mode: ProgressMode | undefined;
-  let prepared: PreparedPull;
+  let plans: PlannedPull[];
   try {
     mode = pickMode(requestedProgress(options, io.env), io.stderr, io.env);
-    prepared = preparePull(options.image, library);
+    plans = planPulls(options.images, options, library);
   } catch (err) {
     const failure = describeFailure(err);
     if (mode === undefined) {
       printError(failure.message);
     } else {
       // The chosen mode reports it (a json `error` object, a GitHub annotation …).
-      const renderer = await createRenderer(mode, rendererOptions(io, options, ''));
+      const label = options.images.length === 1 ? sanitize(options.images[0]) : '';
+      const renderer = await createRenderer(mode, { ...displayOptions(io, options), label, reference: '' });
       renderer.finish(new PullState(io.clock()), { kind: 'failed', error: failure });
     }
     return failure.exitCode;
   }
 
-  const reference = formatReference(prepared.reference);
-  if (prepared.engine.kind === 'tcp' && prepared.engine.tls === undefined && !isLoopback(prepared.engine) && mode !== 'json') {
-    io.stderr.write(`dpull: warning: ${prepared.engine.url} is not encrypted: anyone who can reach that port has root on the engine's host\n`);
+  const warned = new Set<string>();
+  for (const { prepared } of plans) {
+    const { engine } = prepared;
+    if (engine.kind !== 'tcp' || engine.tls !== undefined || isLoopback(engine) || mode === 'json' || warned.has(engine.url)) continue;
+    warned.add(engine.url);
+    io.stderr.write(`dpull: warning: ${engine.url} is not encrypted: anyone who can reach that port has root on the engine's host\n`);
   }
-  if ((mode === 'tty' || mode === 'plain') && prepared.defaultTag) {
+  if ((mode === 'tty' || mode === 'plain') && plans.length === 1 && plans[0].prepared.defaultTag) {
     io.stderr.write(`Using default tag: ${DEFAULT_TAG}\n`);
   }
-  const renderer = await createRenderer(mode, rendererOptions(io, options, reference));
+
+  const references = plans.map((plan) => formatReference(plan.prepared.reference));
+  const display = await createDisplay(mode, displayOptions(io, options), plans.length);
+  const renderers = plans.map((plan, i) => display.renderer({ label: plan.image, reference: references[i], ...(plan.engineName !== undefined && { engine: plan.engineName }) }));
 
   const controller = new AbortController();
   const onSignal = (signal: NodeJS.Signals) => {
@@ -106,28 +172,19 @@ export async function runCli(args: string[], io: CliIO): Promise<number> {
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
-
-  // The same library API that `import { pull } from 'dpull'` gives.
-  const running = startPull(prepared, { ...library, signal: controller.signal, clock: io.clock });
-  let outcome: Outcome = { kind: 'pulled' };
-  let exitCode: number = ExitCode.ok;
-  renderer.start(prepared.engine.url);
+  let outcomes: Outcome[];
   try {
-    for await (const batch of running.batches()) renderer.update(running.state, batch);
-  } catch (err) {
-    if (err instanceof Interrupted) {
-      outcome = { kind: 'interrupted', exitCode: err.exitCode };
-      exitCode = err.exitCode;
-    } else {
-      const error = describeFailure(err);
-      outcome = { kind: 'failed', error };
-      exitCode = error.exitCode;
-    }
+    outcomes = await runAll(plans, options.parallel, (plan, i) => runPull(plan, renderers[i], controller.signal, io.clock));
   } finally {
     process.removeListener('SIGINT', onSignal);
     process.removeListener('SIGTERM', onSignal);
   }
-  renderer.finish(running.state, outcome); // prints the error, each mode in its own way
-  if (outcome.kind === 'pulled' && mode !== 'json') io.stdout.write(`${reference}\n`);
-  return exitCode;
+  display.close();
+
+  if (mode !== 'json') {
+    const pulled = new Set(references.filter((_, i) => outcomes[i].kind === 'pulled'));
+    if (pulled.size > 0) io.stdout.write([...pulled].map((r) => `${r}\n`).join(''));
+  }
+  if (plans.length > 1) io.stderr.write(failureList(plans, outcomes, options.ignorePullFailures));
+  return exitCodeOf(outcomes, options.ignorePullFailures);
 }

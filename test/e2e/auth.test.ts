@@ -32,7 +32,7 @@ async function dpull(args: string[], env: Record<string, string> = {}) {
   return run;
 }
 
-beforeEach(removeAllImages);
+beforeEach(() => removeAllImages());
 
 describe('pulling from a registry that wants credentials', () => {
   test('with "auths" in DOCKER_CONFIG', async () => {

@@ -9,7 +9,7 @@ import { runDpull } from '../support/run-dpull.js';
 
 const s = stack();
 const ref = `${s.registry}/demo/three:1.0`;
-beforeEach(removeAllImages);
+beforeEach(() => removeAllImages());
 
 /** A docker config directory with a context named `name` pointing at `host`, with the stack's client TLS files. */
 function configWithContext(name: string, host: string, current = false): string {

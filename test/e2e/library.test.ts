@@ -4,7 +4,7 @@ import { pull, DpullError, type PullEvent } from '../../dist/index.js';
 import { inspectImage, manifestLayerSizes, removeAllImages, stack } from '../support/stack.js';
 
 const s = stack();
-beforeEach(removeAllImages);
+beforeEach(() => removeAllImages());
 
 describe('import { pull } from "dpull"', () => {
   test('iterating gives typed events; result gives reference, digest, bytes and layers', async () => {

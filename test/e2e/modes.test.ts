@@ -9,7 +9,7 @@ const env = { DOCKER_HOST: s.dockerHost };
 const ref = `${s.slowRegistry}/demo/three:1.0`;
 const layerBytes = async () => (await manifestLayerSizes(s.registry, 'demo/three', '1.0')).reduce((a, b) => a + b, 0);
 
-beforeEach(removeAllImages);
+beforeEach(() => removeAllImages());
 
 describe('output modes on a real pull', () => {
   test('plain: no escape byte, interval progress lines, and a summary whose bytes are the layers the registry serves', async () => {

@@ -36,7 +36,7 @@ describe('npm pack → install offline → npx dpull', () => {
     expect(v.stdout).toBe(`${version}\n`);
     const help = npx('--help');
     expect(help.status).toBe(0);
-    expect(help.stdout).toContain('Usage: dpull [options] <image>');
+    expect(help.stdout).toContain('Usage: dpull [options] <image...>');
     expect(help.stdout).toContain("--progress json app:1.4 | jq -c 'select(.type == \"result\")'");
   });
 
@@ -64,7 +64,7 @@ describe('npm pack → install offline → npx dpull', () => {
 test('in this checkout, after npm ci, npx dpull runs the project itself (no download)', () => {
   const help = spawnSync('npx', ['--offline', 'dpull', '--help'], { cwd: root, encoding: 'utf8', env: offline });
   expect(help.status).toBe(0);
-  expect(help.stdout).toContain('Usage: dpull [options] <image>');
+  expect(help.stdout).toContain('Usage: dpull [options] <image...>');
 });
 
 describe('the bundle', () => {

@@ -1,7 +1,7 @@
 // A second, Docker-compatible engine: podman's service streams differently (no "Pulling from",
 // no Downloading progress, no Digest/Status lines); dpull still shows the layers and succeeds.
 import { beforeEach, describe, expect, test } from 'vitest';
-import { engineRequest, stack } from '../support/stack.js';
+import { engineRequest, removeAllImages, stack } from '../support/stack.js';
 import { runDpull } from '../support/run-dpull.js';
 import { runInPty } from '../support/pty.js';
 import { screenOf } from '../support/screen.js';
@@ -9,12 +9,7 @@ import { screenOf } from '../support/screen.js';
 const s = stack();
 const podmanSocket = s.podmanHost.replace('unix://', '');
 /** Every test starts with podman holding no image, so each layer is a real download. */
-async function emptyPodman() {
-  const { body } = await engineRequest('GET', '/images/json?all=1', podmanSocket);
-  for (const image of JSON.parse(body) as { Id: string }[]) await engineRequest('DELETE', `/images/${image.Id}?force=1`, podmanSocket);
-  expect(JSON.parse((await engineRequest('GET', '/images/json?all=1', podmanSocket)).body)).toEqual([]);
-}
-beforeEach(emptyPodman);
+beforeEach(() => removeAllImages(podmanSocket));
 
 describe('pulling through podman system service', () => {
   test('plain: the layers, success, the reference, and the image in podman', async () => {

@@ -11,7 +11,7 @@ const pulledLayers = (stderr: string) => stderr.split('\n').filter((l) => / [0-9
 const reusedLayers = (stderr: string) => stderr.split('\n').filter((l) => / [0-9a-f]{12}: Already exists$/.test(l));
 
 describe('pulling from a real registry through a real engine', () => {
-  beforeAll(removeAllImages);
+  beforeAll(() => removeAllImages());
 
   test('a fresh pull downloads every layer, prints the reference on stdout and leaves the image in the engine', async () => {
     const ref = `${s.registry}/demo/three:1.0`;

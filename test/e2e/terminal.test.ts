@@ -9,7 +9,7 @@ import { dpullBin } from '../support/run-dpull.js';
 const s = stack();
 const env = { DOCKER_HOST: s.dockerHost };
 
-beforeEach(removeAllImages);
+beforeEach(() => removeAllImages());
 
 describe('on a terminal', () => {
   test('a throttled 8-layer pull redraws in place and ends with every layer complete', async () => {

@@ -40,12 +40,19 @@ export async function inspectImage(ref: string): Promise<{ Id: string; RepoTags:
   return status === 200 ? JSON.parse(body) : undefined;
 }
 
-/** Removes every image of the stack's engine, so the next pull downloads every layer. */
-export async function removeAllImages(): Promise<void> {
-  const { body } = await engineRequest('GET', '/images/json?all=1');
+/** Removes every image of the stack's engine (or another's), so the next pull downloads every layer. */
+export async function removeAllImages(socketPath = stack().socketPath): Promise<void> {
+  const { body } = await engineRequest('GET', '/images/json?all=1', socketPath);
   for (const image of JSON.parse(body) as { Id: string }[]) {
-    await engineRequest('DELETE', `/images/${image.Id}?force=1`);
+    await engineRequest('DELETE', `/images/${image.Id}?force=1`, socketPath);
   }
+  const left = JSON.parse((await engineRequest('GET', '/images/json?all=1', socketPath)).body) as unknown[];
+  if (left.length > 0) throw new Error(`${socketPath} still has ${left.length} images`);
+}
+
+/** Whether the engine at socketPath has the image by this reference. */
+export async function engineHas(ref: string, socketPath = stack().socketPath): Promise<boolean> {
+  return (await engineRequest('GET', `/images/${encodeURIComponent(ref)}/json`, socketPath)).status === 200;
 }
 
 /** The compressed layer sizes of an image, from the registry's manifest (what a pull downloads). */

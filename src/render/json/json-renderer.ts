@@ -5,6 +5,7 @@ import { errorLine, type Outcome, type Renderer, type RendererOptions } from '..
 /**
  * `--progress json`: one JSON object per line on stdout, for scripts. The schema (README,
  * "JSON output") is stable: every object has `type`, `time` (ISO 8601) and `image` (as given).
+ * On a run over several engines, every object also has `engine`.
  *   pulling  {tag, repository}                 a tag's block begins
  *   layer    {layer, status, phase, current?, total?, units?, retryIn?}
  *   digest   {digest}       status {message, upToDate}       message {message}
@@ -45,7 +46,8 @@ export class JsonRenderer implements Renderer {
     const [message, exitCode] =
       outcome.kind === 'failed' ? [outcome.error.message, outcome.error.exitCode] : ['interrupted', outcome.exitCode];
     this.options.out.write(this.line({ type: 'error', message, exitCode }));
-    if (outcome.kind === 'failed') this.options.stream.write(`${errorLine(outcome.error)}\n`);
+    // One of several: the run's closing list on stderr names it.
+    if (outcome.kind === 'failed' && this.options.several !== true) this.options.stream.write(`${errorLine(outcome.error)}\n`);
   }
 
   private fields(event: Exclude<PullEvent, { type: 'error' }>): Record<string, unknown> {
@@ -56,6 +58,7 @@ export class JsonRenderer implements Renderer {
 
   private line(fields: Record<string, unknown>): string {
     const { type, ...rest } = fields;
-    return `${JSON.stringify({ type, time: new Date().toISOString(), image: this.options.label, ...rest })}\n`;
+    const { label: image, engine } = this.options;
+    return `${JSON.stringify({ type, time: new Date().toISOString(), image, ...(engine !== undefined && { engine }), ...rest })}\n`;
   }
 }

@@ -1,5 +1,5 @@
 import { isCI } from 'ci-info';
-import { errorLine, type Outcome, type Renderer, type RendererOptions } from '../renderer.js';
+import { errorLine, pullName, type Outcome, type Renderer, type RendererOptions } from '../renderer.js';
 import type { PullState } from '../../state/pull-state.js';
 import type { LayerPhase } from '../../decode/pull-event.js';
 import type { LayerRecord } from '../../state/layer-state.js';
@@ -39,7 +39,8 @@ export class PlainRenderer implements Renderer {
   private grouped = false;
 
   start(): void {
-    if (!this.github) return;
+    // Groups cannot interleave: several pulls at once are not grouped.
+    if (!this.github || this.options.several === true) return;
     this.options.stream.write(`::group::Pulling ${this.options.label}\n`);
     this.grouped = true;
   }
@@ -69,7 +70,12 @@ export class PlainRenderer implements Renderer {
       this.write([...resultLines(state, c).map(paint), this.summary(state)]);
     }
     if (this.grouped) this.options.stream.write('::endgroup::\n');
-    if (outcome.kind === 'failed') {
+    if (outcome.kind === 'failed' && this.options.several === true) {
+      // One of several: labelled like its other lines (the run's closing list repeats it).
+      const label = pullName(this.options);
+      const message = outcome.error.message;
+      this.options.stream.write(this.github ? `::error::${`${label}: ${message}`.replace(/%/g, '%25')}\n` : `${label}  failed: ${message}\n`);
+    } else if (outcome.kind === 'failed') {
       // A workflow annotation: % is escaped as GitHub asks (the message is one line: sanitised).
       const line = errorLine(outcome.error);
       this.options.stream.write(this.github ? `::error::${line.replace(/%/g, '%25')}\n` : `${line}\n`);
@@ -121,7 +127,7 @@ export class PlainRenderer implements Renderer {
 
   private write(lines: string[]): void {
     if (lines.length === 0) return;
-    const label = this.options.label;
+    const label = pullName(this.options);
     this.options.stream.write(lines.map((line) => `${label}  ${line}\n`).join(''));
   }
 }

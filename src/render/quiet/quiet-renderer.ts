@@ -6,6 +6,6 @@ export class QuietRenderer implements Renderer {
   start(): void {}
   update(): void {}
   finish(_state: unknown, outcome: Outcome): void {
-    if (outcome.kind === 'failed') this.options.stream.write(`${errorLine(outcome.error)}\n`);
+    if (outcome.kind === 'failed' && this.options.several !== true) this.options.stream.write(`${errorLine(outcome.error)}\n`);
   }
 }

@@ -58,8 +58,8 @@ export function layerLine(layer: LayerRecord, columns: number, c: Palette, faile
   return truncateLine(line, columns);
 }
 
-/** `3/8 layers · 12.3/45.6 MB · 27% · 4.2 MB/s · ETA 8s · 5s`, the parts that fit. */
-export function totalsLine(totals: PullTotals, columns: number, c: Palette): Line {
+/** The parts of a totals line that apply now: `3/8 layers`, `12.3/45.6 MB`, `27%`, speed, ETA, elapsed. */
+export function totalsParts(totals: PullTotals): string[] {
   const done = totals.pulled + totals.reused;
   const parts = [`${done}/${totals.layers} layers`];
   if (totals.reused > 0) parts.push(`${totals.reused} reused`);
@@ -72,16 +72,26 @@ export function totalsLine(totals: PullTotals, columns: number, c: Palette): Lin
   }
   if (totals.etaSeconds !== undefined) parts.push(`ETA ${formatDuration(totals.etaSeconds)}`);
   parts.push(formatDuration(totals.elapsedMs / 1000));
+  return parts;
+}
+
+/** Parts joined by a dim ` · `. */
+export function joinParts(parts: string[], c: Palette): Line {
   const line: Line = [];
   for (const part of parts) {
     if (line.length > 0) line.push({ text: ' · ', style: c.dim });
     line.push({ text: part });
   }
-  return truncateLine(line, columns);
+  return line;
+}
+
+/** `3/8 layers · 12.3/45.6 MB · 27% · 4.2 MB/s · ETA 8s · 5s`, the parts that fit. */
+export function totalsLine(totals: PullTotals, columns: number, c: Palette): Line {
+  return truncateLine(joinParts(totalsParts(totals), c), columns);
 }
 
 /** What fits: active layers first, then the rest in order; everything else summed up in one line. */
-function foldLayers(layers: LayerRecord[], room: number): { shown: LayerRecord[]; hidden: LayerRecord[] } {
+export function foldLayers(layers: LayerRecord[], room: number): { shown: LayerRecord[]; hidden: LayerRecord[] } {
   if (layers.length <= room) return { shown: layers, hidden: [] };
   const slots = Math.max(0, room - 1); // one line for the summary
   const rank = (l: LayerRecord) => (ACTIVE.has(l.phase) ? 0 : FINISHED.has(l.phase) ? 2 : 1);
@@ -95,7 +105,7 @@ function foldLayers(layers: LayerRecord[], room: number): { shown: LayerRecord[]
   return { shown: layers.filter((l) => chosen.has(l)), hidden: layers.filter((l) => !chosen.has(l)) };
 }
 
-function foldLine(hidden: LayerRecord[], columns: number, c: Palette): Line {
+export function foldLine(hidden: LayerRecord[], columns: number, c: Palette): Line {
   const count = (test: (l: LayerRecord) => boolean) => hidden.filter(test).length;
   const parts = [
     [count((l) => l.phase === 'complete'), 'complete'],

@@ -6,7 +6,7 @@ const graphemes = new Intl.Segmenter(undefined, { granularity: 'grapheme' });
 
 // Printable ASCII and the glyphs dpull draws take one column each; only other text needs
 // string-width's full grapheme and East Asian width analysis (the costly part of a frame).
-const ONE_COLUMN_EACH = /^[\x20-\x7e█░·…]*$/;
+const ONE_COLUMN_EACH = /^[\x20-\x7e█░·…✔✘↓]*$/;
 
 /** Display width of text, wide and combining characters counted as the terminal does. */
 export const textWidth = (text: string) => (ONE_COLUMN_EACH.test(text) ? text.length : stringWidth(text));

@@ -1,0 +1,56 @@
+import { pullName, type Outcome, type PullDisplay, type PullLabel, type Renderer, type DisplayOptions } from '../renderer.js';
+import type { PullState } from '../../state/pull-state.js';
+import { palette } from '../colour.js';
+import { LiveRegion } from './live-region.js';
+import { renderBoard, type Section } from './board-frame.js';
+
+/** Several pulls on one terminal: one live region, a section per pull, a grand total. */
+export class TtyBoard implements PullDisplay {
+  private readonly sections: Section[] = [];
+  private readonly region: LiveRegion;
+  private readonly startedAt: number;
+  private readonly clock: () => number;
+
+  constructor(options: DisplayOptions, count: number) {
+    const c = palette(options.stream, options.env);
+    this.clock = options.clock;
+    this.startedAt = options.clock();
+    this.region = new LiveRegion(options.stream, options.clock, (view) => {
+      for (const section of this.sections) if (section.phase === 'pulling') section.state?.tick(view.now);
+      return renderBoard(this.sections, this.startedAt, view, c);
+    });
+    this.region.start(`Pulling ${count} images`);
+  }
+
+  /** The renderer of one pull: it only updates its section; the board draws. */
+  renderer(pull: PullLabel): Renderer {
+    const section: Section = { label: pullName(pull), phase: 'queued' };
+    this.sections.push(section);
+    const changed = () => this.region.invalidate();
+    return {
+      start: () => {
+        section.phase = 'connecting';
+        changed();
+      },
+      update: (state: PullState) => {
+        section.state = state;
+        section.phase = 'pulling';
+        changed();
+      },
+      finish: (state: PullState, outcome: Outcome) => {
+        section.state = state;
+        section.endedAt = this.clock();
+        section.phase = outcome.kind === 'pulled' ? 'pulled' : 'failed';
+        if (outcome.kind === 'failed') section.error = outcome.error.message;
+        if (outcome.kind === 'interrupted') section.error = 'interrupted';
+        changed();
+      },
+    };
+  }
+
+  /** The last frame, every section's header in it; the cursor shown again. */
+  close(): void {
+    this.region.finish();
+    this.region.restore();
+  }
+}
