@@ -93,6 +93,17 @@ describe('several images at once', () => {
     expect(screen.lines.slice(total + 1)).toEqual([eight, three, 'dpull: 1 of 3 pulls failed:', expect.stringContaining(`  ${missing}: manifest for`)]);
     expect(screen.cursorHidden).toBe(false);
   });
+
+  test('Ctrl-C on a terminal: every running pull stops, the board ends whole, the cursor is shown, exit 130', async () => {
+    const slow = [`${s.slowRegistry}/demo/eight:1.0`, `${s.slowRegistry}/demo/forty:1.0`];
+    const run = await runInPty(slow, env, { cols: 120, rows: 30 }, { act: { when: (out) => out.includes('Downloading'), act: (term) => term.write('\x03') } });
+    expect(run.exitCode).toBe(130);
+    const screen = await screenOf(run.output, 120, 30, false);
+    expect(screen.cursorHidden).toBe(false);
+    expect(screen.lines.filter((l) => /^[↓✔✘·] /.test(l))).toEqual(slow.map((ref) => `✘ ${ref}  interrupted`));
+    expect(screen.lines.at(-1)).toMatch(/^Total  2\/2 images · 2 interrupted · /);
+    for (const ref of slow) expect(await engineHas(ref)).toBe(false);
+  });
 });
 
 describe('one image on several engines', () => {

@@ -88,6 +88,8 @@ describe('several pulls on one terminal', () => {
       '✔ registry.local/demo/three-fresh (podman)',
       '✔ registry.local/demo/three-fresh (build1)',
     ]);
+    // One image twice: the total counts pulls.
+    expect(screen.lines.at(-1)).toMatch(/^Total  2\/2 pulls · /);
   });
 
   test('short of rows, a finished image folds to its header and the running one keeps the rest', async () => {

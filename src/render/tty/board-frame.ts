@@ -10,11 +10,16 @@ export type SectionPhase = 'queued' | 'connecting' | 'pulling' | 'pulled' | 'fai
 
 /** One pull of several, as the board shows it: a header with its own totals, its layers beneath. */
 export interface Section {
+  /** The image, and the engine when the run has several. */
   label: string;
+  /** Set when the run pulls on several engines: then a section is a pull, not an image. */
+  engine?: string;
   phase: SectionPhase;
   state?: PullState;
   /** Why it failed, one line. */
   error?: string;
+  /** Stopped by Ctrl-C or SIGTERM rather than failed. */
+  interrupted?: boolean;
   /** When it ended: its elapsed time stops there. */
   endedAt?: number;
 }
@@ -26,6 +31,9 @@ const ICON: Record<SectionPhase, string> = { queued: '·', connecting: '↓', pu
 function iconStyle(phase: SectionPhase, c: Palette): Style {
   return { queued: c.dim, connecting: c.cyan, pulling: c.cyan, pulled: c.green, failed: c.red }[phase];
 }
+
+/** What the board counts: images, or pulls when each image goes to several engines. */
+const unit = (sections: Section[]) => (sections.some((s) => s.engine !== undefined) ? 'pulls' : 'images');
 
 const plural = (n: number, what: string) => `${n} ${what}${n === 1 ? '' : 's'}`;
 
@@ -94,8 +102,13 @@ function grandTotals(sections: Section[], startedAt: number, now: number): PullT
 
 function totalLine(sections: Section[], startedAt: number, width: number, now: number, c: Palette): Line {
   const ended = sections.filter((s) => s.phase === 'pulled' || s.phase === 'failed').length;
-  const failed = sections.filter((s) => s.phase === 'failed').length;
-  const parts = [`${ended}/${sections.length} images`, ...(failed > 0 ? [`${failed} failed`] : [])];
+  const failed = sections.filter((s) => s.phase === 'failed' && s.interrupted !== true).length;
+  const interrupted = sections.filter((s) => s.interrupted === true).length;
+  const parts = [
+    `${ended}/${sections.length} ${unit(sections)}`,
+    ...(failed > 0 ? [`${failed} failed`] : []),
+    ...(interrupted > 0 ? [`${interrupted} interrupted`] : []),
+  ];
   const t = grandTotals(sections, startedAt, now);
   const rest = totalsParts(t);
   return truncateLine([{ text: 'Total', style: c.bold }, { text: '  ' }, ...joinParts([...parts, ...rest], c)], width);
@@ -147,7 +160,7 @@ function foldSections(sections: Section[], room: number, width: number, c: Palet
     .map(([n, what]) => `${n} ${what}`);
   return {
     shown: sections.filter((s) => kept.has(s)),
-    fold: truncateLine([{ text: `… ${hidden.length} more images: ${parts.join(', ')}`, style: c.dim }], width),
+    fold: truncateLine([{ text: `… ${hidden.length} more ${unit(sections)}: ${parts.join(', ')}`, style: c.dim }], width),
   };
 }
 

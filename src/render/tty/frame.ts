@@ -70,7 +70,7 @@ export function totalsParts(totals: PullTotals): string[] {
   if (totals.bytesPerSecond !== undefined && totals.downloadedBytes < totals.knownBytes) {
     parts.push(formatSpeed(totals.bytesPerSecond));
   }
-  if (totals.etaSeconds !== undefined) parts.push(`ETA ${formatDuration(totals.etaSeconds)}`);
+  if (totals.etaSeconds !== undefined) parts.push(`ETA ${formatDuration(Math.max(1, totals.etaSeconds))}`);
   parts.push(formatDuration(totals.elapsedMs / 1000));
   return parts;
 }

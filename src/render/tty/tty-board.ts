@@ -24,7 +24,7 @@ export class TtyBoard implements PullDisplay {
 
   /** The renderer of one pull: it only updates its section; the board draws. */
   renderer(pull: PullLabel): Renderer {
-    const section: Section = { label: pullName(pull), phase: 'queued' };
+    const section: Section = { label: pullName(pull), ...(pull.engine !== undefined && { engine: pull.engine }), phase: 'queued' };
     this.sections.push(section);
     const changed = () => this.region.invalidate();
     return {
@@ -42,7 +42,7 @@ export class TtyBoard implements PullDisplay {
         section.endedAt = this.clock();
         section.phase = outcome.kind === 'pulled' ? 'pulled' : 'failed';
         if (outcome.kind === 'failed') section.error = outcome.error.message;
-        if (outcome.kind === 'interrupted') section.error = 'interrupted';
+        if (outcome.kind === 'interrupted') Object.assign(section, { error: 'interrupted', interrupted: true });
         changed();
       },
     };
