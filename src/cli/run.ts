@@ -67,10 +67,13 @@ async function runPull(plan: PlannedPull, renderer: Renderer, signal: AbortSigna
   const running = startPull(plan.prepared, { ...plan.options, signal, clock });
   let outcome: Outcome = { kind: 'pulled' };
   renderer.start(plan.prepared.engine.url);
+  const stop = running.subscribe((batch) => renderer.update(running.state, batch));
   try {
-    for await (const batch of running.batches()) renderer.update(running.state, batch);
+    await running.result;
   } catch (err) {
     outcome = err instanceof Interrupted ? { kind: 'interrupted', exitCode: err.exitCode } : { kind: 'failed', error: describeFailure(err) };
+  } finally {
+    stop();
   }
   renderer.finish(running.state, outcome); // prints the error, each mode in its own way
   return outcome;

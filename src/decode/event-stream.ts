@@ -1,26 +1,36 @@
-import { decodeMessageBatches } from './json-stream.js';
+import { JsonMessageDecoder } from './json-stream.js';
 import { toPullEvent, type PullEvent } from './pull-event.js';
 import { pullError } from '../errors.js';
 
 /**
- * The engine's response body as typed events, a batch per chunk. An in-stream error is yielded
- * and then thrown as a pull error: a stream with an error has failed, whatever came before, and
- * nothing after the error counts.
+ * The engine's response body as typed events, fed a chunk at a time (one hand-over per chunk,
+ * not per message, keeps a flood of events cheap). An in-stream error is the last event it
+ * gives: the stream has failed, whatever came before, and nothing after the error counts.
  */
-export async function* eventBatches(body: AsyncIterable<Uint8Array>): AsyncGenerator<PullEvent[]> {
-  for await (const messages of decodeMessageBatches(body)) {
+export class PullEventDecoder {
+  private readonly messages = new JsonMessageDecoder();
+  /** The engine's in-stream error, once it has come. */
+  error?: string;
+
+  /** The events in this chunk. Throws a pull error for bytes that are not the engine's JSON. */
+  push(chunk: Uint8Array): PullEvent[] {
     const events: PullEvent[] = [];
-    let error: string | undefined;
-    for (const message of messages) {
+    if (this.error !== undefined) return events;
+    for (const message of this.messages.push(chunk)) {
       const event = toPullEvent(message);
       if (event === undefined) continue;
       events.push(event);
       if (event.type === 'error') {
-        error = event.message;
+        this.error = event.message;
         break;
       }
     }
-    if (events.length > 0) yield events;
-    if (error !== undefined) throw pullError(error);
+    return events;
+  }
+
+  /** The stream has ended: throws if it failed (an in-stream error, or a message cut short). */
+  end(): void {
+    if (this.error !== undefined) throw pullError(this.error);
+    this.messages.end();
   }
 }

@@ -93,16 +93,3 @@ export class JsonMessageDecoder {
     return value;
   }
 }
-
-/**
- * Decodes a byte stream into the engine's JSON messages, a batch per chunk received: one
- * hand-over per chunk rather than per message keeps a flood of events cheap.
- */
-export async function* decodeMessageBatches(source: AsyncIterable<Uint8Array>): AsyncGenerator<object[]> {
-  const decoder = new JsonMessageDecoder();
-  for await (const chunk of source) {
-    const batch = decoder.push(chunk);
-    if (batch.length > 0) yield batch;
-  }
-  decoder.end();
-}

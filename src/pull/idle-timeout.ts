@@ -20,7 +20,10 @@ export class IdleTimeout {
 
   touch(): void {
     if (this.ms === undefined) return;
-    clearTimeout(this.timer);
+    if (this.timer !== undefined) {
+      this.timer.refresh(); // cheaper than a new timer on every chunk
+      return;
+    }
     this.timer = setTimeout(() => {
       const waited = this.ms! < 1000 ? `${this.ms}ms` : formatDuration(this.ms! / 1000);
       this.controller.abort(pullError(`nothing from the engine for ${waited} (--timeout); the pull was cancelled`));

@@ -1,8 +1,9 @@
+import { finished } from 'node:stream';
+import type { IncomingMessage } from 'node:http';
 import type { EngineAddress } from '../engine/address.js';
 import { negotiateApiVersion } from '../engine/api-version.js';
 import { requestPull } from '../engine/pull-request.js';
-import type { IncomingMessage } from 'node:http';
-import { eventBatches } from '../decode/event-stream.js';
+import { PullEventDecoder } from '../decode/event-stream.js';
 import type { PullEvent } from '../decode/pull-event.js';
 import { DpullError, pullError } from '../errors.js';
 import { IdleTimeout } from './idle-timeout.js';
@@ -21,13 +22,54 @@ export interface PullEventsOptions {
 }
 
 /**
- * The pull as typed events, in batches (one per chunk the engine sent): negotiates the API
- * version, asks the engine to pull, decodes its stream. Throws a DpullError on any failure, an
- * in-stream error included (after yielding it), and the signal's reason when aborted. With
- * `idleTimeoutMs`, a pull that receives nothing for that long is cancelled with a pull error.
- * Stopping the iteration early closes the connection, which makes the engine cancel the pull.
+ * Hands each chunk's events to `onBatch` as the chunk arrives, straight from the socket's data
+ * event: no async iterator between the engine and the state, so a slow pull costs one wake-up
+ * per chunk and little else. Resolves when the stream ends cleanly; rejects on a decoding error,
+ * an in-stream error (after handing it over) or a stream that breaks off.
  */
-export async function* pullEventBatches(options: PullEventsOptions): AsyncGenerator<PullEvent[]> {
+function readEvents(body: IncomingMessage, onBatch: (events: PullEvent[]) => void): Promise<void> {
+  const decoder = new PullEventDecoder();
+  return new Promise((resolve, reject) => {
+    let settled = false;
+    const settle = (err?: unknown) => {
+      if (settled) return;
+      settled = true;
+      if (err === undefined) resolve();
+      else {
+        body.destroy();
+        reject(err);
+      }
+    };
+    body.on('data', (chunk: Buffer) => {
+      if (settled) return;
+      try {
+        const events = decoder.push(chunk);
+        if (events.length > 0) onBatch(events);
+        if (decoder.error !== undefined) decoder.end(); // throws the in-stream error
+      } catch (err) {
+        settle(err);
+      }
+    });
+    finished(body, (err) => {
+      if (err) return settle(err);
+      try {
+        decoder.end();
+        settle();
+      } catch (error) {
+        settle(error);
+      }
+    });
+  });
+}
+
+/**
+ * Runs the pull, handing its typed events to `onBatch` a chunk at a time: negotiates the API
+ * version, asks the engine to pull, decodes its stream. Rejects with a DpullError on any failure,
+ * an in-stream error included (after handing it over), and with the signal's reason when
+ * aborted (closing the connection, which makes the engine cancel the pull). With
+ * `idleTimeoutMs`, a pull that receives nothing for that long is cancelled with a pull error.
+ */
+export async function streamPullEvents(options: PullEventsOptions, onBatch: (events: PullEvent[]) => void): Promise<void> {
   const { engine } = options;
   const idle = new IdleTimeout(options.idleTimeoutMs);
   const signal = options.signal ? AbortSignal.any([options.signal, idle.signal]) : idle.signal;
@@ -39,7 +81,7 @@ export async function* pullEventBatches(options: PullEventsOptions): AsyncGenera
     idle.touch();
     // Any byte from the engine counts as life, chunk framing included.
     body.socket?.on('data', () => idle.touch());
-    for await (const batch of eventBatches(body)) yield batch;
+    await readEvents(body, onBatch);
   } catch (err) {
     if (signal.aborted) throw signal.reason;
     if (err instanceof DpullError) throw err;

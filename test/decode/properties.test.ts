@@ -3,7 +3,7 @@
 import { PassThrough } from 'node:stream';
 import { describe, expect, test } from 'vitest';
 import fc from 'fast-check';
-import { eventBatches } from '../../src/decode/event-stream.js';
+import { PullEventDecoder } from '../../src/decode/event-stream.js';
 import type { PullEvent } from '../../src/decode/pull-event.js';
 import { PullState } from '../../src/state/pull-state.js';
 import { DpullError } from '../../src/errors.js';
@@ -26,10 +26,6 @@ function cut(bytes: Uint8Array, offsets: number[]): Uint8Array[] {
   return chunks;
 }
 
-async function* source(chunks: Uint8Array[]) {
-  yield* chunks;
-}
-
 /** Runs the stream through decoding, state and every renderer; the outcome and the events. */
 async function consume(chunks: Uint8Array[]): Promise<{ ok: boolean; error?: unknown; events: PullEvent[] }> {
   const state = new PullState(0);
@@ -50,12 +46,18 @@ async function consume(chunks: Uint8Array[]): Promise<{ ok: boolean; error?: unk
   const events: PullEvent[] = [];
   let result: { ok: boolean; error?: unknown } = { ok: true };
   try {
-    for await (const batch of eventBatches(source(chunks))) {
-      now += 50;
-      for (const event of batch) state.apply(event, now);
-      events.push(...batch);
-      for (const r of renderers) r.update(state, batch);
+    const decoder = new PullEventDecoder();
+    for (const chunk of chunks) {
+      const batch = decoder.push(chunk);
+      if (batch.length > 0) {
+        now += 50;
+        for (const event of batch) state.apply(event, now);
+        events.push(...batch);
+        for (const r of renderers) r.update(state, batch);
+      }
+      if (decoder.error !== undefined) break;
     }
+    decoder.end();
   } catch (error) {
     result = { ok: false, error };
   }

@@ -35,6 +35,21 @@ function progressBar(current: number, total: number, width: number): string {
   return '█'.repeat(filled) + '░'.repeat(width - filled);
 }
 
+/**
+ * Layer records are immutable (a new one per event), so a record's line, once laid out for a
+ * width, is reused until the record changes: most layers of a frame are waiting or done, and an
+ * unchanged line is then skipped by identity when the frame is written.
+ */
+const laidOut = new WeakMap<LayerRecord, { columns: number; c: Palette; failed: boolean; line: Line }>();
+
+function cachedLayerLine(layer: LayerRecord, columns: number, c: Palette, failed: boolean): Line {
+  const hit = laidOut.get(layer);
+  if (hit !== undefined && hit.columns === columns && hit.c === c && hit.failed === failed) return hit.line;
+  const line = layerLine(layer, columns, c, failed);
+  laidOut.set(layer, { columns, c, failed, line });
+  return line;
+}
+
 /** `id  status  [bar]  current/total`, the bar sized to the room left. */
 export function layerLine(layer: LayerRecord, columns: number, c: Palette, failed: boolean): Line {
   const style = layerStyle(layer, c, failed);
@@ -132,7 +147,7 @@ export function renderFrame(state: PullState, title: string, view: View, c: Pale
   const layers = [...state.layers.values()];
   const room = view.final ? layers.length : Math.max(0, view.rows - 1 - 2);
   const { shown, hidden } = foldLayers(layers, room);
-  for (const layer of shown) lines.push(layerLine(layer, width, c, failed));
+  for (const layer of shown) lines.push(cachedLayerLine(layer, width, c, failed));
   if (hidden.length > 0) lines.push(foldLine(hidden, width, c));
   if (layers.length > 0) lines.push(totalsLine(state.totals(view.now), width, c));
   if (!view.final && lines.length > view.rows - 1) return lines.slice(0, Math.max(1, view.rows - 1));

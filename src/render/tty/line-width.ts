@@ -48,6 +48,7 @@ const SINGLE_COLUMN = /^[\x20-\x7e\u00a0-\u02ff█░·…]$/;
  * line's update to the few cells that moved.
  */
 export function changedTail(prev: Line, next: Line): { column: number; tail: string } | undefined {
+  if (prev === next) return undefined; // a line laid out once and reused (frame.ts caches layer lines)
   let column = 0;
   for (let i = 0; i < next.length; i++) {
     const a = prev[i];

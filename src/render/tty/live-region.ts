@@ -6,6 +6,12 @@ import { usableWidth, type View } from './frame.js';
 
 /** Frames at most this often, however fast events come: the engine can send thousands a second. */
 export const FRAME_INTERVAL_MS = 100;
+/**
+ * A change that comes too soon after a frame waits this much longer than the interval for a
+ * later change to draw it: frames then mostly happen when data arrives, not on a wake-up of
+ * their own (on a slow pull, waking up is much of what the process costs).
+ */
+const TRAILING_WAIT_MS = 50;
 const SYNC_START = '\x1b[?2026h';
 const SYNC_END = '\x1b[?2026l';
 
@@ -54,11 +60,21 @@ export class LiveRegion {
     }).start();
   }
 
-  /** Something changed: a frame within FRAME_INTERVAL_MS. */
+  /**
+   * Something changed: a frame now if the last is FRAME_INTERVAL_MS old, else one at most
+   * TRAILING_WAIT_MS after that (sooner if another change comes after the interval).
+   */
   invalidate(): void {
     this.stopSpinner();
+    const since = this.clock() - this.lastFrameAt;
+    if (since >= FRAME_INTERVAL_MS) {
+      clearTimeout(this.timer);
+      this.timer = undefined;
+      this.draw(false);
+      return;
+    }
     if (this.timer !== undefined) return;
-    const wait = Math.max(0, this.lastFrameAt + FRAME_INTERVAL_MS - this.clock());
+    const wait = FRAME_INTERVAL_MS - since + TRAILING_WAIT_MS;
     this.timer = setTimeout(() => {
       this.timer = undefined;
       this.draw(false);
