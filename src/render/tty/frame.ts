@@ -133,6 +133,16 @@ export function foldLine(hidden: LayerRecord[], columns: number, c: Palette): Li
   return truncateLine([{ text: `… ${parts.join(', ')}`, style: c.dim }], columns);
 }
 
+let lastTitle: { title: string; width: number; c: Palette; line: Line } | undefined;
+
+/** The header, laid out once per width (the same object each frame, so writing it is skipped). */
+function titleLine(title: string, width: number, c: Palette): Line {
+  if (lastTitle?.title !== title || lastTitle.width !== width || lastTitle.c !== c) {
+    lastTitle = { title, width, c, line: truncateLine([{ text: title, style: c.bold }], width) };
+  }
+  return lastTitle.line;
+}
+
 /** Columns a line may use: never the last one, so the terminal never auto-wraps a line. */
 export const usableWidth = (columns: number) => Math.max(1, columns - 1);
 
@@ -143,7 +153,7 @@ export const usableWidth = (columns: number) => Math.max(1, columns - 1);
 export function renderFrame(state: PullState, title: string, view: View, c: Palette): Line[] {
   const width = usableWidth(view.columns);
   const failed = state.error !== undefined;
-  const lines: Line[] = [truncateLine([{ text: title, style: c.bold }], width)];
+  const lines: Line[] = [titleLine(title, width, c)];
   const layers = [...state.layers.values()];
   const room = view.final ? layers.length : Math.max(0, view.rows - 1 - 2);
   const { shown, hidden } = foldLayers(layers, room);

@@ -121,7 +121,8 @@ export class LiveRegion {
       this.reflowedRows = undefined;
       this.drawn = [];
     }
-    this.out.write(SYNC_START + prefix + this.diff(frame) + SYNC_END);
+    const changes = this.diff(frame);
+    if (prefix !== '' || changes !== undefined) this.out.write(SYNC_START + prefix + (changes ?? '') + SYNC_END);
     this.drawn = frame;
   }
 
@@ -142,10 +143,11 @@ export class LiveRegion {
   /**
    * Moves to the frame's first line and rewrites only what changed: unchanged lines are
    * skipped, a changed line is rewritten from its first changed column. The cursor ends below
-   * the frame.
+   * the frame. Undefined when nothing changed: then nothing is written.
    */
-  private diff(lines: Line[]): string {
+  private diff(lines: Line[]): string | undefined {
     let out = this.drawn.length > 0 ? ansiEscapes.cursorUp(this.drawn.length) + '\r' : '';
+    let changed = lines.length !== this.drawn.length;
     for (let i = 0; i < lines.length; i++) {
       if (i >= this.drawn.length) {
         out += paint(lines[i]) + ansiEscapes.eraseEndLine + '\n';
@@ -153,10 +155,13 @@ export class LiveRegion {
       }
       const change = changedTail(this.drawn[i], lines[i]);
       if (change === undefined) out += ansiEscapes.cursorNextLine;
-      else out += (change.column > 0 ? ansiEscapes.cursorTo(change.column) : '') + change.tail + ansiEscapes.eraseEndLine + '\n';
+      else {
+        changed = true;
+        out += (change.column > 0 ? ansiEscapes.cursorTo(change.column) : '') + change.tail + ansiEscapes.eraseEndLine + '\n';
+      }
     }
     if (lines.length < this.drawn.length) out += ansiEscapes.eraseDown;
-    return out;
+    return changed ? out : undefined;
   }
 
   private stopSpinner(): void {
