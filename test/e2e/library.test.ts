@@ -25,6 +25,22 @@ describe('import { pull } from "dpull"', () => {
     expect(await inspectImage(result.reference)).toBeDefined();
   });
 
+  test('subscribe hands over each batch as it is applied to state, the same events as iterating', async () => {
+    const p = pull(`${s.registry}/demo/three:1.0`, { host: s.dockerHost });
+    const seen: PullEvent[] = [];
+    let statesInStep = true;
+    const stop = p.subscribe((batch) => {
+      seen.push(...batch);
+      statesInStep &&= p.state.version === seen.length;
+    });
+    const result = await p.result;
+    stop();
+    expect(statesInStep).toBe(true);
+    expect(seen.filter((e) => e.type === 'layer' && e.phase === 'complete')).toHaveLength(3);
+    expect(seen.at(-1)).toMatchObject({ type: 'status', upToDate: false });
+    expect(result.layers.pulled).toBe(3);
+  });
+
   test('awaiting result alone runs the pull', async () => {
     const result = await pull(`${s.registry}/demo/eight:1.0`, { host: s.dockerHost }).result;
     expect(result.layers.pulled).toBe(8);
