@@ -1,13 +1,13 @@
 import { version } from '../version.js';
 import { parseOptions, requestedProgress, CommanderExit, type CliOptions } from './options.js';
 import { formatReference, DEFAULT_TAG } from '../reference/reference.js';
-import { startPull, type PullOptions } from '../pull/pull.js';
-import pLimit, { type LimitFunction } from 'p-limit';
+import type { PullOptions } from '../pull/pull.js';
 import { planPulls, type PlannedPull } from './pull-plan.js';
+import { describeFailure, exitCodeOf, failureList, Interrupted, runPulls } from './run-pulls.js';
 import { isLoopback } from '../engine/address.js';
 import { PullState } from '../state/pull-state.js';
-import { createDisplay, createRenderer, pickMode, pullName, type DisplayOptions, type Outcome, type ProgressMode, type Renderer } from '../render/renderer.js';
-import { DpullError, ExitCode } from '../errors.js';
+import { createDisplay, createRenderer, pickMode, type DisplayOptions, type Outcome, type ProgressMode } from '../render/renderer.js';
+import { ExitCode } from '../errors.js';
 import { sanitize } from '../sanitize.js';
 
 export interface CliIO {
@@ -15,19 +15,6 @@ export interface CliIO {
   stderr: NodeJS.WriteStream;
   env: NodeJS.ProcessEnv;
   clock: () => number;
-}
-
-/** Interrupted by a signal: the request was aborted, the exit code says which signal. */
-class Interrupted extends Error {
-  constructor(readonly exitCode: number) {
-    super('interrupted');
-  }
-}
-
-function describeFailure(err: unknown): DpullError {
-  if (err instanceof DpullError) return err;
-  const message = err instanceof Error ? err.message : String(err);
-  return new DpullError(`unexpected error: ${sanitize(message)}`, ExitCode.pullFailed, { cause: err });
 }
 
 function displayOptions(io: CliIO, options: CliOptions): DisplayOptions {
@@ -55,70 +42,6 @@ function pullOptions(options: CliOptions, env: NodeJS.ProcessEnv): PullOptions {
     ...defined('platform', options.platform),
     ...defined('timeout', options.timeout),
   };
-}
-
-/** Runs one pull through its renderer; resolves with how it ended. */
-async function runPull(plan: PlannedPull, renderer: Renderer, signal: AbortSignal, clock: () => number): Promise<Outcome> {
-  if (signal.aborted) {
-    renderer.finish(new PullState(clock()), interruptedBy(signal));
-    return interruptedBy(signal);
-  }
-  // The same library API that `import { pull } from 'dpull'` gives.
-  const running = startPull(plan.prepared, { ...plan.options, signal, clock });
-  let outcome: Outcome = { kind: 'pulled' };
-  renderer.start(plan.prepared.engine.url);
-  const stop = running.subscribe((batch) => renderer.update(running.state, batch));
-  try {
-    await running.result;
-  } catch (err) {
-    outcome = err instanceof Interrupted ? { kind: 'interrupted', exitCode: err.exitCode } : { kind: 'failed', error: describeFailure(err) };
-  } finally {
-    stop();
-  }
-  renderer.finish(running.state, outcome); // prints the error, each mode in its own way
-  return outcome;
-}
-
-const interruptedBy = (signal: AbortSignal): Outcome => ({
-  kind: 'interrupted',
-  exitCode: signal.reason instanceof Interrupted ? signal.reason.exitCode : ExitCode.interrupted,
-});
-
-/** Runs every pull, at most `parallel` at once on each engine; outcomes in the plans' order. */
-function runAll(plans: PlannedPull[], parallel: number, run: (plan: PlannedPull, index: number) => Promise<Outcome>): Promise<Outcome[]> {
-  const limits = new Map<string, LimitFunction>();
-  return Promise.all(
-    plans.map((plan, index) => {
-      const url = plan.prepared.engine.url;
-      if (!limits.has(url)) limits.set(url, pLimit(parallel));
-      return limits.get(url)!(() => run(plan, index));
-    }),
-  );
-}
-
-/**
- * The run's exit code: 0 when every pull succeeded, else the worst (the highest) of the codes,
- * an interrupt above all. With --ignore-pull-failures, failed pulls and unreachable engines do
- * not count.
- */
-function exitCodeOf(outcomes: Outcome[], ignorePullFailures: boolean): number {
-  let code: number = ExitCode.ok;
-  for (const outcome of outcomes) {
-    if (outcome.kind === 'interrupted') return outcome.exitCode;
-    if (outcome.kind !== 'failed') continue;
-    const failure = outcome.error.exitCode;
-    if (ignorePullFailures && (failure === ExitCode.pullFailed || failure === ExitCode.engineUnreachable)) continue;
-    code = Math.max(code, failure);
-  }
-  return code;
-}
-
-/** Several pulls, some failed: which, and why, in full, after the display has closed. */
-function failureList(plans: PlannedPull[], outcomes: Outcome[], ignored: boolean): string {
-  const failed = outcomes.flatMap((outcome, i) => (outcome.kind === 'failed' ? [{ plan: plans[i], error: outcome.error }] : []));
-  if (failed.length === 0) return '';
-  const head = `dpull: ${ignored ? 'warning: ' : ''}${failed.length} of ${plans.length} pulls failed${ignored ? ' (ignored)' : ''}:\n`;
-  return head + failed.map(({ plan, error }) => `  ${pullName({ label: plan.image, engine: plan.engineName, reference: '' })}: ${error.message}\n`).join('');
 }
 
 /** Runs the dpull command; resolves with the exit code. Never throws. */
@@ -177,7 +100,7 @@ export async function runCli(args: string[], io: CliIO): Promise<number> {
   process.on('SIGTERM', onSignal);
   let outcomes: Outcome[];
   try {
-    outcomes = await runAll(plans, options.parallel, (plan, i) => runPull(plan, renderers[i], controller.signal, io.clock));
+    outcomes = await runPulls(plans, renderers, { parallel: options.parallel, signal: controller.signal, clock: io.clock });
   } finally {
     process.removeListener('SIGINT', onSignal);
     process.removeListener('SIGTERM', onSignal);
