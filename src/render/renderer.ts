@@ -47,8 +47,8 @@ export interface PullLabel {
 
 export interface RendererOptions extends DisplayOptions, PullLabel {
   /**
-   * One pull of several: its lines must name it among the others, and its failure is reported in
-   * the run's closing list, not by a line of its own.
+   * One pull of several: its lines must name it among the others, and its failure is not a
+   * `dpull:` error line of its own (the run closes with a list of every failure).
    */
   several?: boolean;
 }

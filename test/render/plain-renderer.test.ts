@@ -57,6 +57,21 @@ describe('plain output for logs', () => {
     expect(failed.stderr.trimEnd().split('\n').slice(-2)).toEqual(['::endgroup::', '::error::dpull: 100%25 broken']);
   });
 
+  test('one of several pulls: every line names image and engine, no group, a labelled failure', () => {
+    const several = (env: NodeJS.ProcessEnv) =>
+      replayThrough((o) => new PlainRenderer({ ...o, several: true, engine: 'build1' }), 'three-fresh', {
+        env,
+        stopAfter: 10,
+        outcome: { kind: 'failed', error: pullError('100% broken') },
+      }).stderr.trimEnd().split('\n');
+    const log = several({});
+    for (const line of log) expect(line.startsWith('demo/three:1.0 (build1)  ')).toBe(true);
+    expect(log.at(-1)).toBe('demo/three:1.0 (build1)  failed: 100% broken');
+    const github = several({ GITHUB_ACTIONS: 'true' });
+    expect(github.filter((l) => l.startsWith('::group::') || l === '::endgroup::')).toEqual([]);
+    expect(github.at(-1)).toBe('::error::demo/three:1.0 (build1): 100%25 broken');
+  });
+
   test('no colour unless forced', () => {
     expect(plain('three-fresh', { env: { FORCE_COLOR: '1' } }).stderr).toContain('\x1b[');
     expect(plain('three-fresh', { env: { NO_COLOR: '1' } }).stderr).not.toContain('\x1b');

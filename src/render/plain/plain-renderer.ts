@@ -70,15 +70,14 @@ export class PlainRenderer implements Renderer {
       this.write([...resultLines(state, c).map(paint), this.summary(state)]);
     }
     if (this.grouped) this.options.stream.write('::endgroup::\n');
-    if (outcome.kind === 'failed' && this.options.several === true) {
-      // One of several: labelled like its other lines (the run's closing list repeats it).
-      const label = pullName(this.options);
-      const message = outcome.error.message;
-      this.options.stream.write(this.github ? `::error::${`${label}: ${message}`.replace(/%/g, '%25')}\n` : `${label}  failed: ${message}\n`);
-    } else if (outcome.kind === 'failed') {
+    if (outcome.kind === 'failed') {
+      // One of several is labelled like its other lines (the run's closing list names it again).
+      const name = this.options.several === true ? pullName(this.options) : undefined;
+      const { message } = outcome.error;
+      const line = name === undefined ? errorLine(outcome.error) : `${name}  failed: ${message}`;
       // A workflow annotation: % is escaped as GitHub asks (the message is one line: sanitised).
-      const line = errorLine(outcome.error);
-      this.options.stream.write(this.github ? `::error::${line.replace(/%/g, '%25')}\n` : `${line}\n`);
+      const annotation = name === undefined ? errorLine(outcome.error) : `${name}: ${message}`;
+      this.options.stream.write(this.github ? `::error::${annotation.replace(/%/g, '%25')}\n` : `${line}\n`);
     }
   }
 

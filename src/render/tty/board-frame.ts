@@ -124,7 +124,7 @@ function allotRows(sections: Section[], room: number): number[] {
   if (sum(live) <= room) return live;
   // Still short: the room is shared among the running pulls, none given more than it needs.
   const allot = live.map(() => 0);
-  const order = live.map((n, i) => i).filter((i) => live[i] > 0).sort((a, b) => live[a] - live[b]);
+  const order = live.flatMap((n, i) => (n > 0 ? [i] : [])).sort((a, b) => live[a] - live[b]);
   let left = room;
   order.forEach((index, k) => {
     const share = Math.floor(left / (order.length - k));

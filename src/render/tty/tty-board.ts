@@ -19,7 +19,7 @@ export class TtyBoard implements PullDisplay {
       for (const section of this.sections) if (section.phase === 'pulling') section.state?.tick(view.now);
       return renderBoard(this.sections, this.startedAt, view, c);
     });
-    this.region.start(`Pulling ${count} images`);
+    this.region.start(`Starting ${count} pulls`);
   }
 
   /** The renderer of one pull: it only updates its section; the board draws. */
