@@ -2,6 +2,7 @@ import { preparePull, type PreparedPull, type PullOptions } from '../pull/pull.j
 import { formatReference } from '../reference/reference.js';
 import { usageError } from '../errors.js';
 import { sanitize } from '../sanitize.js';
+import type { PullLabel } from '../render/renderer.js';
 
 /** One pull of a run: an image on an engine. */
 export interface PlannedPull {
@@ -46,4 +47,13 @@ export function planPulls(images: string[], engines: { hosts: string[]; contexts
   }
   const severalEngines = new Set(plans.map((p) => p.prepared.engine.url)).size > 1;
   return severalEngines ? plans : plans.map(({ engineName: _, ...plan }) => plan);
+}
+
+/** How a planned pull is named on screen and in logs, and the reference it prints. */
+export function pullLabel(plan: PlannedPull): PullLabel {
+  return {
+    label: plan.image,
+    reference: formatReference(plan.prepared.reference),
+    ...(plan.engineName !== undefined && { engine: plan.engineName }),
+  };
 }

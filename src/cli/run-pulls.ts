@@ -1,6 +1,6 @@
 import pLimit, { type LimitFunction } from 'p-limit';
 import { startPull } from '../pull/pull.js';
-import type { PlannedPull } from './pull-plan.js';
+import { pullLabel, type PlannedPull } from './pull-plan.js';
 import { PullState } from '../state/pull-state.js';
 import { pullName, type Outcome, type Renderer } from '../render/renderer.js';
 import { DpullError, ExitCode } from '../errors.js';
@@ -89,5 +89,5 @@ export function failureList(plans: PlannedPull[], outcomes: Outcome[], ignored: 
   const failed = outcomes.flatMap((outcome, i) => (outcome.kind === 'failed' ? [{ plan: plans[i], error: outcome.error }] : []));
   if (failed.length === 0) return '';
   const head = `dpull: ${ignored ? 'warning: ' : ''}${failed.length} of ${plans.length} pulls failed${ignored ? ' (ignored)' : ''}:\n`;
-  return head + failed.map(({ plan, error }) => `  ${pullName({ label: plan.image, engine: plan.engineName, reference: '' })}: ${error.message}\n`).join('');
+  return head + failed.map(({ plan, error }) => `  ${pullName(pullLabel(plan))}: ${error.message}\n`).join('');
 }

@@ -1,8 +1,8 @@
 import { version } from '../version.js';
 import { parseOptions, requestedProgress, CommanderExit, type CliOptions } from './options.js';
-import { formatReference, DEFAULT_TAG } from '../reference/reference.js';
+import { DEFAULT_TAG } from '../reference/reference.js';
 import type { PullOptions } from '../pull/pull.js';
-import { planPulls, type PlannedPull } from './pull-plan.js';
+import { planPulls, pullLabel, type PlannedPull } from './pull-plan.js';
 import { describeFailure, exitCodeOf, failureList, Interrupted, runPulls } from './run-pulls.js';
 import { isLoopback } from '../engine/address.js';
 import { PullState } from '../state/pull-state.js';
@@ -87,9 +87,9 @@ export async function runCli(args: string[], io: CliIO): Promise<number> {
     io.stderr.write(`Using default tag: ${DEFAULT_TAG}\n`);
   }
 
-  const references = plans.map((plan) => formatReference(plan.prepared.reference));
+  const labels = plans.map(pullLabel);
   const display = await createDisplay(mode, displayOptions(io, options), plans.length);
-  const renderers = plans.map((plan, i) => display.renderer({ label: plan.image, reference: references[i], ...(plan.engineName !== undefined && { engine: plan.engineName }) }));
+  const renderers = labels.map((label) => display.renderer(label));
 
   const controller = new AbortController();
   const onSignal = (signal: NodeJS.Signals) => {
@@ -108,7 +108,7 @@ export async function runCli(args: string[], io: CliIO): Promise<number> {
   display.close();
 
   if (mode !== 'json') {
-    const pulled = new Set(references.filter((_, i) => outcomes[i].kind === 'pulled'));
+    const pulled = new Set(labels.filter((_, i) => outcomes[i].kind === 'pulled').map((l) => l.reference));
     if (pulled.size > 0) io.stdout.write([...pulled].map((r) => `${r}\n`).join(''));
   }
   if (plans.length > 1) io.stderr.write(failureList(plans, outcomes, options.ignorePullFailures));
