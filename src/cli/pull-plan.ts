@@ -1,6 +1,6 @@
 import { preparePull, type PreparedPull, type PullOptions } from '../pull/pull.js';
 import { formatReference } from '../reference/reference.js';
-import { usageError } from '../errors.js';
+import { conflictingHostAndContext } from '../engine/engine-resolution.js';
 import { sanitize } from '../sanitize.js';
 import type { PullLabel } from '../render/renderer.js';
 
@@ -17,9 +17,7 @@ export interface PlannedPull {
 
 /** Where to pull: each -H, or each --context, or (neither given) the one engine found as the docker CLI finds it. */
 function engineChoices(hosts: string[], contexts: string[]): { name?: string; choice: PullOptions }[] {
-  if (hosts.length > 0 && contexts.length > 0) {
-    throw usageError('conflicting options: either specify --host or --context, not both');
-  }
+  if (hosts.length > 0 && contexts.length > 0) throw conflictingHostAndContext();
   if (hosts.length > 0) return hosts.map((host) => ({ name: sanitize(host), choice: { host } }));
   if (contexts.length > 0) return contexts.map((context) => ({ name: sanitize(context), choice: { context } }));
   return [{ choice: {} }];

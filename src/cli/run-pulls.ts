@@ -23,8 +23,9 @@ export function describeFailure(err: unknown): DpullError {
 /** Runs one pull through its renderer; resolves with how it ended. */
 async function runPull(plan: PlannedPull, renderer: Renderer, signal: AbortSignal, clock: () => number): Promise<Outcome> {
   if (signal.aborted) {
-    renderer.finish(new PullState(clock()), interruptedBy(signal));
-    return interruptedBy(signal);
+    const outcome = interruptedBy(signal);
+    renderer.finish(new PullState(clock()), outcome);
+    return outcome;
   }
   // The same library API that `import { pull } from 'dpull'` gives.
   const running = startPull(plan.prepared, { ...plan.options, signal, clock });

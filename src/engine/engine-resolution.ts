@@ -92,15 +92,16 @@ export function candidateSockets(env: NodeJS.ProcessEnv): string[] {
   ];
 }
 
+/** The docker CLI's refusal of -H together with --context. */
+export const conflictingHostAndContext = () => usageError('conflicting options: either specify --host or --context, not both');
+
 /**
  * The engine to talk to, in the docker CLI's order: --context (which may not go with -H), -H, a
  * non-empty DOCKER_HOST, DOCKER_CONTEXT, currentContext in config.json; with none of them, the
  * first of the usual sockets that exists (docker, rootless, Desktop, podman).
  */
 export function resolveEngine(choice: EngineChoice = {}, env: NodeJS.ProcessEnv = process.env): EngineAddress {
-  if (choice.context !== undefined && choice.host !== undefined) {
-    throw usageError('conflicting options: either specify --host or --context, not both');
-  }
+  if (choice.context !== undefined && choice.host !== undefined) throw conflictingHostAndContext();
   const dir = configDir(choice.configDir, env);
   if (choice.context !== undefined) return contextAddress(choice.context, dir) ?? defaultSocket(env);
   const tls = tlsFrom(choice, env);
