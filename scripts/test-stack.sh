@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# The test stack: a real dockerd, two real registries (one open, one with htpasswd auth) and a
-# throttling proxy in front of the open one, all on this machine, all under one folder.
+# The test stack: a real dockerd (classic image store), Docker 26 with the containerd image store,
+# podman's service, two real registries (one open, one with htpasswd auth), a throttling proxy in
+# front of the open one and an sshd that reaches dockerd through `docker system dial-stdio`, all
+# on this machine, all under one folder.
 #   scripts/test-stack.sh up     install what is missing, start everything, build and push the
 #                                test images, write $DPULL_STACK_DIR/env (KEY=VALUE lines)
 #   scripts/test-stack.sh down   stop everything and remove the folder
@@ -12,6 +14,11 @@ REGISTRY_PORT=${DPULL_REGISTRY_PORT:-5731}
 AUTH_REGISTRY_PORT=$((REGISTRY_PORT + 1))
 SLOW_REGISTRY_PORT=$((REGISTRY_PORT + 2))
 TLS_ENGINE_PORT=$((REGISTRY_PORT + 4))
+SSH_PORT=$((REGISTRY_PORT + 5))          # sshd; the far side runs the stack's docker client
+SSH_NO_DOCKER_PORT=$((REGISTRY_PORT + 6)) # the same sshd where `docker` is not on the PATH
+# Docker 26 (containerd image store) is unpacked from Debian 13's packages into this folder once,
+# never installed over the system's packages; kept between runs (it is a download, not test state).
+DOCKER26_DIR=${DPULL_DOCKER26_DIR:-/var/cache/dpull-test/docker26}
 SLOW_RATE=${DPULL_SLOW_RATE:-2000000}   # bytes per second through the throttling proxy
 here=$(cd "$(dirname "$0")" && pwd)
 
@@ -25,12 +32,92 @@ install_missing() {
   command -v tmux >/dev/null || need+=(tmux)
   command -v openssl >/dev/null || need+=(openssl)
   command -v podman >/dev/null || need+=(podman)
+  [ -x /usr/sbin/sshd ] || need+=(openssh-server)
+  command -v ssh >/dev/null || need+=(openssh-client)
   [ -x /usr/bin/docker ] || need+=(docker.io)
   if [ ${#need[@]} -gt 0 ]; then
     log "installing ${need[*]}"
     apt-get update -qq
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
   fi
+}
+
+fetch_docker26() { # Debian 13's docker.io, containerd and runc, unpacked into $DOCKER26_DIR/root
+  [ -x "$DOCKER26_DIR/root/usr/sbin/dockerd" ] && return 0
+  log "fetching Docker 26 (Debian 13's docker.io, containerd, runc) into $DOCKER26_DIR"
+  local apt="$DOCKER26_DIR/apt"
+  rm -rf "$DOCKER26_DIR" && mkdir -p "$apt/parts" "$apt/lists/partial" "$apt/cache/archives/partial" "$apt/debs"
+  printf 'Types: deb\nURIs: http://deb.debian.org/debian\nSuites: trixie\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n' \
+    > "$apt/parts/trixie.sources"
+  local opts=(-o Dir::Etc::SourceList=/dev/null -o "Dir::Etc::SourceParts=$apt/parts" -o "Dir::State::Lists=$apt/lists"
+    -o "Dir::Cache=$apt/cache" -o APT::Sandbox::User=root)
+  apt-get "${opts[@]}" update -qq
+  (cd "$apt/debs" && apt-get "${opts[@]}" download -qq docker.io containerd runc)
+  local deb
+  for deb in "$apt/debs"/*.deb; do dpkg-deb -x "$deb" "$DOCKER26_DIR/root"; done
+  rm -rf "$apt"
+}
+
+start_docker26() { # Docker 26.1 with the containerd image store: its own containerd, config and folders
+  local dir="$STACK_DIR/docker26" root="$DOCKER26_DIR/root"
+  mkdir -p "$dir"
+  cat > "$dir/containerd.toml" <<TOML
+version = 2
+root = "$dir/containerd-root"
+state = "$dir/containerd-state"
+disabled_plugins = ["io.containerd.grpc.v1.cri"]
+[grpc]
+  address = "$dir/containerd.sock"
+TOML
+  echo '{"features":{"containerd-snapshotter":true}}' > "$dir/daemon.json"
+  PATH="$root/usr/bin:$root/usr/sbin:$PATH" "$root/usr/bin/containerd" --config "$dir/containerd.toml" > "$dir/containerd.log" 2>&1 &
+  echo $! > "$dir/containerd.pid"
+  wait_for 30 test -S "$dir/containerd.sock" || { log "containerd (Docker 26) did not start"; tail -20 "$dir/containerd.log" >&2; return 1; }
+  PATH="$root/usr/bin:$root/usr/sbin:$PATH" "$root/usr/sbin/dockerd" --config-file "$dir/daemon.json" \
+    --containerd "$dir/containerd.sock" --bridge=none --iptables=false --ip6tables=false --storage-driver=native \
+    --data-root "$dir/data" --exec-root "$dir/exec" --pidfile "$dir/dockerd.pid" -H "unix://$dir/docker.sock" \
+    > "$dir/dockerd.log" 2>&1 &
+  wait_for 60 curl -fsS --unix-socket "$dir/docker.sock" http://localhost/_ping ||
+    { log "Docker 26 did not start"; tail -20 "$dir/dockerd.log" >&2; return 1; }
+}
+
+start_sshd() { # sshd on loopback as root, its own keys and config; the far side's docker talks to the stack's dockerd
+  local dir="$STACK_DIR/ssh" sock=$1
+  mkdir -p "$dir/bin" "$dir/bin-wrong-key" /run/sshd
+  ssh-keygen -q -t ed25519 -N '' -f "$dir/host_key"
+  ssh-keygen -q -t ed25519 -N '' -f "$dir/client_key"
+  ssh-keygen -q -t ed25519 -N '' -f "$dir/other_key"
+  cp "$dir/client_key.pub" "$dir/authorized_keys"
+  cat > "$dir/sshd_config" <<SSHD
+ListenAddress 127.0.0.1
+Port $SSH_PORT
+Port $SSH_NO_DOCKER_PORT
+HostKey $dir/host_key
+PidFile $dir/sshd.pid
+AuthorizedKeysFile $dir/authorized_keys
+PermitRootLogin prohibit-password
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+UsePAM no
+StrictModes no
+LogLevel ERROR
+SetEnv DOCKER_HOST=unix://$sock PATH=/usr/bin:/bin
+Match LocalPort $SSH_NO_DOCKER_PORT
+  SetEnv PATH=/nonexistent
+SSHD
+  printf '[127.0.0.1]:%s %s\n[127.0.0.1]:%s %s\n' "$SSH_PORT" "$(cut -d' ' -f1,2 "$dir/host_key.pub")" \
+    "$SSH_NO_DOCKER_PORT" "$(cut -d' ' -f1,2 "$dir/host_key.pub")" > "$dir/known_hosts"
+  # What a user's ~/.ssh/config would say; the tests put bin/ first on PATH so dpull's `ssh` reads it.
+  local key
+  for key in client_key:bin other_key:bin-wrong-key; do
+    printf 'Host *\n  IdentityFile %s\n  IdentitiesOnly yes\n  UserKnownHostsFile %s\n  StrictHostKeyChecking yes\n  BatchMode yes\n' \
+      "$dir/${key%%:*}" "$dir/known_hosts" > "$dir/${key#*:}/ssh_config"
+    printf '#!/bin/sh\nexec /usr/bin/ssh -F %s "$@"\n' "$dir/${key#*:}/ssh_config" > "$dir/${key#*:}/ssh"
+    chmod +x "$dir/${key#*:}/ssh"
+  done
+  /usr/sbin/sshd -f "$dir/sshd_config" -E "$dir/log"
+  wait_for 20 "$dir/bin/ssh" -p "$SSH_PORT" root@127.0.0.1 true ||
+    { log "sshd did not start"; tail -20 "$dir/log" >&2; return 1; }
 }
 
 wait_for() { # wait_for SECONDS COMMAND...
@@ -95,6 +182,7 @@ up() {
   [ "$(id -u)" = 0 ] || { log "must run as root"; exit 1; }
   down quiet
   install_missing
+  fetch_docker26
   mkdir -p "$STACK_DIR"
   local sock="$STACK_DIR/docker.sock"
 
@@ -133,6 +221,9 @@ up() {
   echo $! > "$STACK_DIR/podman/pid"
   wait_for 30 curl -fsS --unix-socket "$STACK_DIR/podman/podman.sock" http://localhost/_ping ||
     { log "podman system service did not start"; tail -20 "$STACK_DIR/podman/log" >&2; exit 1; }
+
+  start_docker26
+  start_sshd "$sock"
 
   # Debian's docker client (same release as the daemon) builds with the classic builder.
   docker() { /usr/bin/docker "$@"; }
@@ -178,6 +269,11 @@ DPULL_TEST_TLS_HOST=tcp://127.0.0.1:$TLS_ENGINE_PORT
 DPULL_TEST_PODMAN_HOST=unix://$STACK_DIR/podman/podman.sock
 DPULL_TEST_CERT_PATH=$STACK_DIR/tls
 DPULL_TEST_OTHER_CERT_PATH=$STACK_DIR/tls-other
+DPULL_TEST_DOCKER26_HOST=unix://$STACK_DIR/docker26/docker.sock
+DPULL_TEST_SSH_HOST=ssh://root@127.0.0.1:$SSH_PORT
+DPULL_TEST_SSH_NO_DOCKER_HOST=ssh://root@127.0.0.1:$SSH_NO_DOCKER_PORT
+DPULL_TEST_SSH_PATH=$STACK_DIR/ssh/bin
+DPULL_TEST_SSH_WRONG_KEY_PATH=$STACK_DIR/ssh/bin-wrong-key
 ENV
   log "up: $STACK_DIR/env"
 }
@@ -200,6 +296,9 @@ down() {
   stop_pidfile "$STACK_DIR/registry/pid"
   stop_pidfile "$STACK_DIR/registry-auth/pid"
   stop_pidfile "$STACK_DIR/dockerd.pid"
+  stop_pidfile "$STACK_DIR/ssh/sshd.pid"
+  stop_pidfile "$STACK_DIR/docker26/dockerd.pid"
+  stop_pidfile "$STACK_DIR/docker26/containerd.pid"
   # dockerd's own containerd and any mounts under the stack folder go with it.
   pkill -f "containerd.*$STACK_DIR" 2>/dev/null || true
   grep -o " $STACK_DIR[^ ]*" /proc/mounts | sort -r | xargs -r -n1 umount -l 2>/dev/null || true

@@ -79,8 +79,16 @@ const isSocket = (path: string) => {
   }
 };
 
-/** The sockets an engine may listen on when nothing names one, in the order they are tried. */
-export function candidateSockets(env: NodeJS.ProcessEnv): string[] {
+/** Windows' engines: Docker's own pipe, then Docker Desktop's Linux engine. */
+const WINDOWS_PIPES = ['\\\\.\\pipe\\docker_engine', '\\\\.\\pipe\\dockerDesktopLinuxEngine'];
+
+/**
+ * The sockets (on Windows, named pipes) an engine may listen on when nothing names one, in the
+ * order they are tried: Docker, rootless Docker, Docker Desktop, podman, then the engines of
+ * macOS's Docker alternatives (colima, OrbStack, Rancher Desktop, podman machine).
+ */
+export function candidateSockets(env: NodeJS.ProcessEnv, platform: NodeJS.Platform = process.platform): string[] {
+  if (platform === 'win32') return WINDOWS_PIPES;
   const runtime = env.XDG_RUNTIME_DIR;
   const home = homeDir(env);
   return [
@@ -89,8 +97,16 @@ export function candidateSockets(env: NodeJS.ProcessEnv): string[] {
     join(home, '.docker', 'run', 'docker.sock'), // Docker Desktop
     ...(runtime ? [join(runtime, 'podman', 'podman.sock')] : []),
     '/run/podman/podman.sock',
+    join(home, '.colima', 'default', 'docker.sock'),
+    join(home, '.orbstack', 'run', 'docker.sock'),
+    join(home, '.rd', 'docker.sock'), // Rancher Desktop
+    join(home, '.local', 'share', 'containers', 'podman', 'machine', 'podman.sock'),
+    ...(env.TMPDIR ? [join(env.TMPDIR, 'podman', 'podman-machine-default-api.sock')] : []),
   ];
 }
+
+/** The URL of a socket or pipe path from candidateSockets. */
+const socketUrl = (path: string) => (path.startsWith('\\\\') ? `npipe://${path.replace(/\\/g, '/')}` : `unix://${path}`);
 
 /** The docker CLI's refusal of -H together with --context. */
 export const conflictingHostAndContext = () => usageError('conflicting options: either specify --host or --context, not both');
@@ -100,24 +116,29 @@ export const conflictingHostAndContext = () => usageError('conflicting options: 
  * non-empty DOCKER_HOST, DOCKER_CONTEXT, currentContext in config.json; with none of them, the
  * first of the usual sockets that exists (docker, rootless, Desktop, podman).
  */
-export function resolveEngine(choice: EngineChoice = {}, env: NodeJS.ProcessEnv = process.env): EngineAddress {
+export function resolveEngine(
+  choice: EngineChoice = {},
+  env: NodeJS.ProcessEnv = process.env,
+  platform: NodeJS.Platform = process.platform,
+): EngineAddress {
   if (choice.context !== undefined && choice.host !== undefined) throw conflictingHostAndContext();
   const dir = configDir(choice.configDir, env);
-  if (choice.context !== undefined) return contextAddress(choice.context, dir) ?? defaultSocket(env);
+  if (choice.context !== undefined) return contextAddress(choice.context, dir) ?? defaultSocket(env, platform);
   const tls = tlsFrom(choice, env);
   if (choice.host !== undefined) return parseEngineUrl(choice.host, tls);
   if (env.DOCKER_HOST) return parseEngineUrl(env.DOCKER_HOST, tls);
   const context = env.DOCKER_CONTEXT || readDockerConfig(dir).currentContext;
-  if (context) return contextAddress(context, dir) ?? defaultSocket(env);
-  return defaultSocket(env);
+  if (context) return contextAddress(context, dir) ?? defaultSocket(env, platform);
+  return defaultSocket(env, platform);
 }
 
-function defaultSocket(env: NodeJS.ProcessEnv): EngineAddress {
-  const candidates = candidateSockets(env);
-  const found = candidates.find(isSocket);
-  if (found !== undefined) return parseEngineUrl(`unix://${found}`);
+function defaultSocket(env: NodeJS.ProcessEnv, platform: NodeJS.Platform): EngineAddress {
+  const candidates = candidateSockets(env, platform);
+  // A pipe is no file to stat; on Windows its existence is what can be asked.
+  const found = candidates.find(platform === 'win32' ? existsSync : isSocket);
+  if (found !== undefined) return parseEngineUrl(socketUrl(found));
   throw new DpullError(
-    `cannot find a Docker engine: no socket at ${candidates.join(', ')} (is the Docker daemon running? or set DOCKER_HOST / -H)`,
+    `cannot find a Docker engine: nothing listens at ${candidates.join(', ')} (is the Docker daemon running? or set DOCKER_HOST / -H)`,
     ExitCode.engineUnreachable,
   );
 }

@@ -1,7 +1,9 @@
 import http from 'node:http';
 import https from 'node:https';
+import type { Socket } from 'node:net';
 import type { EngineAddress } from './address.js';
 import { DpullError, ExitCode } from '../errors.js';
+import { SshConnection } from './ssh-connection.js';
 
 export interface EngineRequest {
   method: 'GET' | 'POST' | 'DELETE';
@@ -45,15 +47,29 @@ function describeConnectError(address: EngineAddress, err: NodeJS.ErrnoException
   }
 }
 
+/** How node:http reaches the engine: a socket path (unix, a Windows pipe), a host, or ssh's stdio. */
+function connectionTarget(address: EngineAddress): http.RequestOptions {
+  switch (address.kind) {
+    case 'unix':
+      return { socketPath: address.socketPath, host: 'localhost' };
+    case 'npipe':
+      return { socketPath: address.pipePath, host: 'localhost' };
+    case 'tcp':
+      return { host: address.host, port: address.port };
+    case 'ssh':
+      return { host: 'localhost', createConnection: () => new SshConnection(address) as unknown as Socket };
+  }
+}
+
 /**
  * Sends one request to the engine and resolves with the response once its headers arrive.
  * Failing to connect is an `engineUnreachable` error; an abort rejects with the signal's reason.
  */
 export function requestEngine(address: EngineAddress, req: EngineRequest): Promise<http.IncomingMessage> {
-  const target =
-    address.kind === 'unix'
-      ? { socketPath: address.socketPath, host: 'localhost' }
-      : { host: address.host, port: address.port };
+  if (address.kind === 'npipe' && process.platform !== 'win32') {
+    return Promise.reject(new DpullError(`npipe:// engines exist only on Windows (${address.url})`, ExitCode.engineUnreachable));
+  }
+  const target = connectionTarget(address);
   const tls = address.kind === 'tcp' ? address.tls : undefined;
   const tlsOptions = tls && { ca: tls.ca, cert: tls.cert, key: tls.key, rejectUnauthorized: tls.verify };
   return new Promise((resolve, reject) => {
@@ -64,7 +80,9 @@ export function requestEngine(address: EngineAddress, req: EngineRequest): Promi
       path: req.path,
       headers: { 'User-Agent': 'dpull', ...req.headers },
       signal: req.signal,
-      agent: false, // no pooled keep-alive socket holding the process open after the pull
+      // No pooled keep-alive socket holding the process open after the pull; ssh brings its own
+      // connection, which node:http uses only when no agent is named.
+      agent: address.kind === 'ssh' ? undefined : false,
     });
     // Connected means ready to talk: for TLS, after the handshake (a TLS failure is "unreachable").
     let connected = false;
@@ -75,6 +93,7 @@ export function requestEngine(address: EngineAddress, req: EngineRequest): Promi
     request.on('response', resolve);
     request.on('error', (err: NodeJS.ErrnoException) => {
       if (req.signal?.aborted) return reject(req.signal.reason);
+      if (err instanceof DpullError) return reject(err); // the transport's own account (ssh)
       if (!connected) {
         return reject(new DpullError(describeConnectError(address, err), ExitCode.engineUnreachable, { cause: err }));
       }

@@ -17,6 +17,15 @@ export function stack() {
     podmanHost: env.DPULL_TEST_PODMAN_HOST,
     certPath: env.DPULL_TEST_CERT_PATH,
     otherCertPath: env.DPULL_TEST_OTHER_CERT_PATH,
+    /** Docker 26 with the containerd image store. */
+    docker26Host: env.DPULL_TEST_DOCKER26_HOST,
+    docker26Socket: env.DPULL_TEST_DOCKER26_HOST.replace('unix://', ''),
+    /** sshd whose far side reaches the stack's dockerd; its ssh client config is in sshPath's `ssh`. */
+    sshHost: env.DPULL_TEST_SSH_HOST,
+    sshNoDockerHost: env.DPULL_TEST_SSH_NO_DOCKER_HOST,
+    /** Put first on PATH: an `ssh` that reads the stack's client config (key, known hosts), as ~/.ssh/config would. */
+    sshPath: `${env.DPULL_TEST_SSH_PATH}:${process.env.PATH}`,
+    sshWrongKeyPath: `${env.DPULL_TEST_SSH_WRONG_KEY_PATH}:${process.env.PATH}`,
   };
 }
 
