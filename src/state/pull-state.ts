@@ -22,6 +22,11 @@ export interface PullTotals {
   knownBytes: number;
   /** True when every layer that downloads has announced its size. */
   sizesKnown: boolean;
+  /**
+   * Layers downloaded whose size the engine never said (the containerd image store skips the
+   * progress of a quick layer): their bytes are missing from downloadedBytes.
+   */
+  unsizedLayers: number;
   bytesPerSecond?: number;
   /** Seconds left at the current speed, when it can be told. */
   etaSeconds?: number;
@@ -81,7 +86,7 @@ export class PullState {
    */
   succeed(): void {
     for (const [id, layer] of this.layers) {
-      if (layer.phase === 'downloaded') this.layers.set(id, { ...layer, phase: 'complete' });
+      if (layer.phase === 'downloaded') this.layers.set(id, { ...layer, phase: 'complete', status: 'Pull complete' });
       if (layer.phase === 'pending' || layer.phase === 'waiting') {
         this.layers.set(id, { ...layer, phase: 'exists', status: 'Already exists' });
       }
@@ -99,11 +104,13 @@ export class PullState {
     let reused = 0;
     let knownBytes = 0;
     let sizesKnown = true;
+    let unsizedLayers = 0;
     for (const layer of this.layers.values()) {
       if (layer.phase === 'complete') pulled++;
       if (layer.phase === 'exists') reused++;
       else if (layer.size !== undefined) knownBytes += layer.size;
       else if (!FINISHED.has(layer.phase)) sizesKnown = false;
+      else unsizedLayers++;
     }
     const bytesPerSecond = this.rate.bytesPerSecond();
     const left = knownBytes - this.downloadedBytes;
@@ -116,6 +123,7 @@ export class PullState {
       downloadedBytes: this.downloadedBytes,
       knownBytes,
       sizesKnown,
+      unsizedLayers,
       ...(bytesPerSecond !== undefined && { bytesPerSecond }),
       ...(etaSeconds !== undefined && { etaSeconds }),
       elapsedMs: now - this.startedAt,

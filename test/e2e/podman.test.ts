@@ -31,7 +31,7 @@ describe('pulling through podman system service', () => {
     const screen = await screenOf(run.output, 100, 30, false);
     const layers = screen.lines.filter((l) => /^[0-9a-f]{12}  /.test(l));
     expect(layers.length).toBeGreaterThanOrEqual(3);
-    for (const line of layers) expect(line).toMatch(/Download complete/);
+    for (const line of layers) expect(line).toMatch(/Pull complete/); // podman ends a layer at Download complete: done
     expect(screen.lines).toContainEqual(expect.stringMatching(new RegExp(`^${layers.length}/${layers.length} layers`)));
     expect(screen.lines.at(-1)).toBe(ref);
     expect(screen.cursorHidden).toBe(false);

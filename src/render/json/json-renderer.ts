@@ -30,12 +30,14 @@ export class JsonRenderer implements Renderer {
   finish(state: PullState, outcome: Outcome): void {
     if (outcome.kind === 'pulled') {
       const totals = state.totals(this.options.clock());
-      const digest = state.tags.at(-1)?.digest;
+      const last = state.tags.at(-1);
+      const digest = last?.digest;
       this.options.out.write(
         this.line({
           type: 'result',
           reference: this.options.reference,
           ...(digest !== undefined && { digest }),
+          upToDate: last?.upToDate === true,
           bytes: totals.downloadedBytes,
           layers: { total: totals.layers, pulled: totals.pulled, reused: totals.reused },
           elapsedMs: Math.round(totals.elapsedMs),

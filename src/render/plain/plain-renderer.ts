@@ -87,8 +87,12 @@ export class PlainRenderer implements Renderer {
     const seconds = t.elapsedMs / 1000;
     const digest = state.tags.at(-1)?.digest;
     const speed = t.downloadedBytes > 0 && seconds > 0 ? ` at ${formatSpeed(t.downloadedBytes / seconds)}` : '';
-    // Some engines (podman) report no sizes: say so rather than "0 B".
-    const bytes = t.knownBytes === 0 && t.pulled > 0 ? 'sizes not reported by the engine' : `${formatBytes(t.downloadedBytes)} downloaded${speed}`;
+    // Some engines (podman) report no sizes, some not all (Docker's containerd store skips quick
+    // layers): say so rather than "0 B", or mark the sum as a lower bound.
+    const bytes =
+      t.knownBytes === 0 && t.pulled > 0
+        ? 'sizes not reported by the engine'
+        : `${formatBytes(t.downloadedBytes)}${t.unsizedLayers > 0 ? '+' : ''} downloaded${speed}`;
     return (
       `Pulled ${this.options.reference}${digest !== undefined ? ` (${digest})` : ''} in ${formatDuration(seconds)}: ` +
       `${bytes}, ${t.pulled} layer${t.pulled === 1 ? '' : 's'} pulled, ${t.reused} reused`

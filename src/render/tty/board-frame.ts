@@ -79,7 +79,7 @@ function headerLine(section: Section, width: number, now: number, c: Palette): L
 
 /** The sum over every pull: bytes and layers, speed the sum of the current speeds. */
 function grandTotals(sections: Section[], startedAt: number, now: number): PullTotals {
-  const sum: PullTotals = { layers: 0, pulled: 0, reused: 0, downloadedBytes: 0, knownBytes: 0, sizesKnown: true, elapsedMs: now - startedAt };
+  const sum: PullTotals = { layers: 0, pulled: 0, reused: 0, downloadedBytes: 0, knownBytes: 0, sizesKnown: true, unsizedLayers: 0, elapsedMs: now - startedAt };
   let speed = 0;
   for (const section of sections) {
     if (section.state === undefined) continue;
@@ -89,6 +89,7 @@ function grandTotals(sections: Section[], startedAt: number, now: number): PullT
     sum.reused += t.reused;
     sum.downloadedBytes += t.downloadedBytes;
     sum.knownBytes += t.knownBytes;
+    sum.unsizedLayers += t.unsizedLayers;
     if (section.phase === 'pulling') {
       sum.sizesKnown &&= t.sizesKnown;
       speed += t.bytesPerSecond ?? 0;

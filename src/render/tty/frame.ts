@@ -79,8 +79,9 @@ export function totalsParts(totals: PullTotals): string[] {
   const parts = [`${done}/${totals.layers} layers`];
   if (totals.reused > 0) parts.push(`${totals.reused} reused`);
   if (totals.knownBytes > 0) {
-    parts.push(formatProgress(totals.downloadedBytes, totals.knownBytes) + (totals.sizesKnown ? '' : '+'));
-    if (totals.sizesKnown) parts.push(formatPercent(totals.downloadedBytes, totals.knownBytes));
+    const whole = totals.sizesKnown && totals.unsizedLayers === 0;
+    parts.push(formatProgress(totals.downloadedBytes, totals.knownBytes) + (whole ? '' : '+'));
+    if (whole) parts.push(formatPercent(totals.downloadedBytes, totals.knownBytes));
   }
   if (totals.bytesPerSecond !== undefined && totals.downloadedBytes < totals.knownBytes) {
     parts.push(formatSpeed(totals.bytesPerSecond));
