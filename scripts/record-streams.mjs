@@ -13,7 +13,11 @@ const stackDir = process.env.DPULL_STACK_DIR ?? '/tmp/dpull-stack';
 const env = Object.fromEntries(
   readFileSync(`${stackDir}/env`, 'utf8').trim().split('\n').map((line) => line.split(/=(.*)/s).slice(0, 2)),
 );
-const socketPath = env.DPULL_TEST_DOCKER_HOST.replace('unix://', '');
+// The classic engine (dockerd 20.10); the containerd-* scenarios switch to Docker 26 with the
+// containerd image store, whose stream differs (DESIGN.md, "Two engine back-ends").
+const classicSocket = env.DPULL_TEST_DOCKER_HOST.replace('unix://', '');
+const containerdSocket = env.DPULL_TEST_DOCKER26_HOST.replace('unix://', '');
+let socketPath = classicSocket;
 const outDir = fileURLToPath(new URL('../test/fixtures/streams/', import.meta.url));
 mkdirSync(outDir, { recursive: true });
 
@@ -113,11 +117,32 @@ const scenarios = {
     setTimeout(() => proxy.kill('SIGKILL'), 1500);
     await record('eight-registry-lost', `127.0.0.1:${port}/demo/eight`, '1.0');
   },
+  async 'containerd-three-partial'() {
+    await removeAllImages();
+    await engine('POST', `/v1.45/images/create?fromImage=${slow}/demo/three&tag=1.0`);
+    await record('containerd-three-partial', `${slow}/demo/three`, '1.1');
+  },
+  async 'containerd-forty-fresh'() {
+    await removeAllImages();
+    await record('containerd-forty-fresh', `${fast}/demo/forty`, '1.0');
+  },
+  async 'containerd-eight-slow'() {
+    await removeAllImages();
+    const { port, proxy } = await ownProxy(1_000_000);
+    try {
+      await record('containerd-eight-slow', `127.0.0.1:${port}/demo/eight`, '1.0');
+    } finally {
+      proxy.kill();
+    }
+  },
 };
 
 // `node scripts/record-streams.mjs [scenario …]`: the named ones, or all.
 const chosen = process.argv.slice(2);
 for (const name of chosen.length > 0 ? chosen : Object.keys(scenarios)) {
   if (!scenarios[name]) throw new Error(`no scenario ${name}; there are: ${Object.keys(scenarios).join(', ')}`);
+  socketPath = name.startsWith('containerd-') ? containerdSocket : classicSocket;
   await scenarios[name]();
 }
+socketPath = containerdSocket;
+await removeAllImages();

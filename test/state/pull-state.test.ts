@@ -24,6 +24,28 @@ describe('the pull state of real recorded streams', () => {
     expect(state.tags[0].upToDate).toBe(false);
   });
 
+  test.each(['containerd-eight-slow', 'containerd-forty-fresh'])(
+    'Docker 26 (containerd store, %s): layers end at Download complete; once the pull succeeds every one is complete',
+    (name) => {
+      const state = replay(name);
+      const sizes = announcedSizes(name);
+      const layers = [...state.layers.values()];
+      expect(layers.every((l) => l.phase === 'downloaded')).toBe(true);
+      state.succeed();
+      const totals = state.totals(60_000);
+      expect(totals).toMatchObject({ layers: layers.length, pulled: layers.length, reused: 0 });
+      // Bytes only of the layers whose size the engine said; the others are counted as unsized.
+      expect(totals.downloadedBytes).toBe([...sizes.values()].reduce((a, b) => a + b, 0));
+      expect(totals.unsizedLayers).toBe(layers.length - sizes.size);
+    },
+  );
+
+  test('Docker 26 (containerd store): a partly present image shows only the layer it fetches', () => {
+    const state = replay('containerd-three-partial');
+    state.succeed();
+    expect(state.totals(10_000)).toMatchObject({ layers: 1, pulled: 1, reused: 0, unsizedLayers: 0 });
+  });
+
   test('layers the engine already has are counted apart from downloads', () => {
     const totals = replay('three-partial').totals(10_000);
     const sizes = announcedSizes('three-partial');
