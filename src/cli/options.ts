@@ -113,7 +113,7 @@ export function parseOptions(
     .description('Pull container images through the Docker Engine API, with a live per-layer display.')
     .argument('<image...>', 'image references: [registry/]name[:tag][@digest]; several are pulled at once')
     .option('--config <dir>', 'the docker CLI\'s config directory, for registry credentials (default $DOCKER_CONFIG, then ~/.docker)')
-    .option('-H, --host <url>', 'engine address (unix:///path or tcp://host:port); default $DOCKER_HOST, then the context, then the usual sockets; repeat to pull on several engines', collect)
+    .option('-H, --host <url>', 'engine address (unix:///path, tcp://host:port, ssh://[user@]host[:port][/socket], npipe:////./pipe/NAME); default $DOCKER_HOST, then the context, then the usual sockets; repeat to pull on several engines', collect)
     .option('-c, --context <name>', 'use this docker context (from the config directory); repeat to pull on several engines', collect)
     .option('--tls', 'use TLS (implied by --tlsverify)')
     .option('--tlsverify', "use TLS and verify the engine's certificate")
