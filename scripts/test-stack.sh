@@ -45,17 +45,8 @@ install_missing() {
 fetch_docker26() { # Debian 13's docker.io, containerd and runc, unpacked into $DOCKER26_DIR/root
   [ -x "$DOCKER26_DIR/root/usr/sbin/dockerd" ] && return 0
   log "fetching Docker 26 (Debian 13's docker.io, containerd, runc) into $DOCKER26_DIR"
-  local apt="$DOCKER26_DIR/apt"
-  rm -rf "$DOCKER26_DIR" && mkdir -p "$apt/parts" "$apt/lists/partial" "$apt/cache/archives/partial" "$apt/debs"
-  printf 'Types: deb\nURIs: http://deb.debian.org/debian\nSuites: trixie\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n' \
-    > "$apt/parts/trixie.sources"
-  local opts=(-o Dir::Etc::SourceList=/dev/null -o "Dir::Etc::SourceParts=$apt/parts" -o "Dir::State::Lists=$apt/lists"
-    -o "Dir::Cache=$apt/cache" -o APT::Sandbox::User=root)
-  apt-get "${opts[@]}" update -qq
-  (cd "$apt/debs" && apt-get "${opts[@]}" download -qq docker.io containerd runc)
-  local deb
-  for deb in "$apt/debs"/*.deb; do dpkg-deb -x "$deb" "$DOCKER26_DIR/root"; done
-  rm -rf "$apt"
+  rm -rf "$DOCKER26_DIR"
+  bash "$here/debian13-fetch.sh" "$DOCKER26_DIR" docker.io containerd runc
 }
 
 start_docker26() { # Docker 26.1 with the containerd image store: its own containerd, config and folders

@@ -35,61 +35,81 @@ const referenceRe = new RegExp(
   `^((?:${domain}/)?${pathComponent}(?:/${pathComponent})*)(?::(${tag}))?(?:@(${digest}))?$`,
 );
 const digestRe = new RegExp(`^${digest}$`);
+// A name's registry as the grammar reads it: a first component that is no valid domain is path.
+const nameRe = new RegExp(`^(?:(${domain})/)?(.+)$`);
 const anchoredHex64 = /^[a-f0-9]{64}$/;
-const sha256Digest = /^sha256:[a-f0-9]{64}$/;
 
 const formatError = (input: string, why: string) =>
   usageError(`invalid reference format: ${why} (in "${input}")`);
 
-function splitDomain(name: string): { domain: string; remainder: string } {
-  const slash = name.indexOf('/');
-  const first = slash === -1 ? '' : name.slice(0, slash);
-  const isDomain = first !== '' && (first === 'localhost' || /[.:]/.test(first) || first !== first.toLowerCase());
-  let domain = DEFAULT_DOMAIN;
-  let remainder = name;
-  if (isDomain) {
-    domain = first;
-    remainder = name.slice(slash + 1);
-  }
+/** The digest algorithms the docker CLI can verify, and the length of each one's hex. */
+const DIGEST_HEX_LENGTH: Record<string, number> = { sha256: 64, sha384: 96, sha512: 128 };
+
+/**
+ * Splits off the registry as distribution/reference's splitDockerDomain does, on the whole
+ * input (tag and digest included): the first component is a registry when it is `localhost`,
+ * holds a `.` or `:`, or is not lowercase; `index.docker.io` is `docker.io`; a name on Docker
+ * Hub with no `/` is in `library/`.
+ */
+function splitDomain(input: string): { domain: string; remainder: string } {
+  const slash = input.indexOf('/');
+  if (slash === -1) return { domain: DEFAULT_DOMAIN, remainder: `library/${input}` };
+  const first = input.slice(0, slash);
+  const isDomain = first === 'localhost' || /[.:]/.test(first) || first !== first.toLowerCase();
+  let domain = isDomain ? first : DEFAULT_DOMAIN;
+  let remainder = isDomain ? input.slice(slash + 1) : input;
   if (domain === LEGACY_DEFAULT_DOMAIN) domain = DEFAULT_DOMAIN;
   if (domain === DEFAULT_DOMAIN && !remainder.includes('/')) remainder = `library/${remainder}`;
   return { domain, remainder };
 }
 
-/** Parses and normalises an image reference; throws a usage error (exit 2) when it is invalid. */
+/** The digest checked as go-digest checks it: an algorithm the CLI has, of its length, lowercase hex. */
+function checkDigest(input: string, digest: string): void {
+  const [algorithm, hex] = [digest.slice(0, digest.indexOf(':')), digest.slice(digest.indexOf(':') + 1)];
+  const length = DIGEST_HEX_LENGTH[algorithm];
+  if (length === undefined) {
+    throw formatError(input, `unsupported digest algorithm "${algorithm}" (sha256, sha384 and sha512 are)`);
+  }
+  if (hex.length !== length || !/^[a-f0-9]*$/.test(hex)) {
+    throw formatError(input, `the digest must look like ${algorithm}:<${length} lowercase hex digits>`);
+  }
+}
+
+/**
+ * Parses and normalises an image reference as the docker CLI does (ParseNormalizedNamed, checked
+ * against distribution/reference itself in the tests); throws a usage error (exit 2) when it is
+ * invalid, saying more precisely than the CLI what is wrong.
+ */
 export function parseReference(input: string): ImageReference {
   if (input.trim() === '') throw usageError('invalid reference format: the image name is empty');
   if (anchoredHex64.test(input)) {
     throw usageError(`invalid repository name (${input}), cannot specify 64-byte hexadecimal strings`);
   }
-  // Split off digest and tag before the domain so that `host:5000/x` keeps its port.
-  const at = input.indexOf('@');
-  const beforeDigest = at === -1 ? input : input.slice(0, at);
-  const lastColon = beforeDigest.lastIndexOf(':');
-  const nameOnly = lastColon > beforeDigest.lastIndexOf('/') ? beforeDigest.slice(0, lastColon) : beforeDigest;
-  const { domain: dom, remainder } = splitDomain(nameOnly);
-  if (remainder !== remainder.toLowerCase()) {
-    throw usageError(`invalid reference format: repository name (${remainder}) must be lowercase`);
+  const { domain: dom, remainder } = splitDomain(input);
+  // The CLI names the repository up to the first `:` of what follows the registry.
+  const colon = remainder.indexOf(':');
+  const remote = colon === -1 ? remainder : remainder.slice(0, colon);
+  if (remote !== remote.toLowerCase()) {
+    throw usageError(`invalid reference format: repository name (${remote}) must be lowercase`);
   }
 
-  const normalised = `${dom}/${remainder}${input.slice(nameOnly.length)}`;
-  const match = referenceRe.exec(normalised);
+  const match = referenceRe.exec(`${dom}/${remainder}`);
   if (!match) {
+    const at = input.indexOf('@');
     if (at !== -1 && !digestRe.test(input.slice(at + 1))) {
       throw formatError(input, 'the digest must look like sha256:<64 hex digits>');
     }
     throw formatError(input, 'expected [registry/]name[:tag][@digest]');
   }
   const [, name, tagPart, digestPart] = match;
-  if (name.length > NAME_MAX) {
+  const path = nameRe.exec(name)![2];
+  if (path.length > NAME_MAX) {
     throw usageError(`invalid reference format: repository name must not be more than ${NAME_MAX} characters`);
   }
-  if (digestPart !== undefined && digestPart.startsWith('sha256:') && !sha256Digest.test(digestPart)) {
-    throw formatError(input, 'the digest must look like sha256:<64 hex digits>');
-  }
+  if (digestPart !== undefined) checkDigest(input, digestPart);
   return {
     domain: dom,
-    path: name.slice(dom.length + 1),
+    path,
     name,
     ...(tagPart !== undefined && { tag: tagPart }),
     ...(digestPart !== undefined && { digest: digestPart }),

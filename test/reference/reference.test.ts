@@ -40,13 +40,17 @@ describe('an invalid reference is refused with a usage error (exit 2)', () => {
     ['a:b:c', 'invalid reference format: expected [registry/]name[:tag][@digest] (in "a:b:c")'],
     ['', 'invalid reference format: the image name is empty'],
     ['x@sha256:abc', 'invalid reference format: the digest must look like sha256:<64 hex digits> (in "x@sha256:abc")'],
-    [`x@sha256:${'A'.repeat(64)}`, 'invalid reference format: the digest must look like sha256:<64 hex digits>'],
+    [`x@sha256:${'A'.repeat(64)}`, 'invalid reference format: the digest must look like sha256:<64 lowercase hex digits>'],
+    [`x@md5:${'a'.repeat(32)}`, 'invalid reference format: unsupported digest algorithm "md5" (sha256, sha384 and sha512 are)'],
+    [`x@sha256+b64:${'a'.repeat(64)}`, 'invalid reference format: unsupported digest algorithm "sha256+b64"'],
+    ['A:a:b', 'invalid reference format: repository name (library/A) must be lowercase'],
     ['a:', 'invalid reference format: expected'],
     ['-a', 'invalid reference format: expected'],
     ['a//b', 'invalid reference format: expected'],
     [`a:${'t'.repeat(129)}`, 'invalid reference format: expected'],
     ['e'.repeat(64), `invalid repository name (${'e'.repeat(64)}), cannot specify 64-byte hexadecimal strings`],
-    [`x/${'a'.repeat(250)}`, 'invalid reference format: repository name must not be more than 255 characters'],
+    // The limit is the repository path's, not the registry's and path's together.
+    [`x/${'a'.repeat(254)}`, 'invalid reference format: repository name must not be more than 255 characters'],
   ])('%j', (input, message) => {
     let error: unknown;
     try {

@@ -24,6 +24,7 @@ describe('json output for scripts', () => {
       image: 'demo/three:1.0',
       reference: '127.0.0.1:5731/demo/three:1.0',
       digest: state.tags[0].digest,
+      upToDate: false,
       bytes,
       layers: { total: 3, pulled: 3, reused: 0 },
       elapsedMs: expect.any(Number),
