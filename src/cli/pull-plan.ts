@@ -2,7 +2,7 @@ import { preparePull, type PreparedPull, type PullOptions } from '../pull/pull.j
 import { formatReference } from '../reference/reference.js';
 import { conflictingHostAndContext } from '../engine/engine-resolution.js';
 import { sanitize } from '../sanitize.js';
-import type { PullLabel } from '../render/renderer.js';
+import type { PullLabel } from '../render/renderer-interface.js';
 
 /** One pull of a run: an image on an engine. */
 export interface PlannedPull {

@@ -2,7 +2,7 @@ import pLimit, { type LimitFunction } from 'p-limit';
 import { startPull } from '../pull/pull.js';
 import { pullLabel, type PlannedPull } from './pull-plan.js';
 import { PullState } from '../state/pull-state.js';
-import { pullName, type Outcome, type Renderer } from '../render/renderer.js';
+import { pullName, type Outcome, type Renderer } from '../render/renderer-interface.js';
 import { DpullError, ExitCode } from '../errors.js';
 import { sanitize } from '../sanitize.js';
 

@@ -6,7 +6,8 @@ import { planPulls, pullLabel, type PlannedPull } from './pull-plan.js';
 import { describeFailure, exitCodeOf, failureList, Interrupted, runPulls } from './run-pulls.js';
 import { isLoopback } from '../engine/address.js';
 import { PullState } from '../state/pull-state.js';
-import { createDisplay, createRenderer, pickMode, type DisplayOptions, type Outcome, type ProgressMode } from '../render/renderer.js';
+import { createDisplay, createRenderer, pickMode, type ProgressMode } from '../render/renderer.js';
+import type { DisplayOptions, Outcome } from '../render/renderer-interface.js';
 import { ExitCode } from '../errors.js';
 import { sanitize } from '../sanitize.js';
 

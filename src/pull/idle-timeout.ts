@@ -1,5 +1,5 @@
 import { pullError } from '../errors.js';
-import { formatDuration } from '../render/format.js';
+import { formatDuration } from '../units.js';
 
 /**
  * An abort signal that fires when `touch()` has not been called for `ms`: a pull that has

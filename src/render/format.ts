@@ -22,13 +22,5 @@ export function formatProgress(current: number, total: number): string {
 
 export const formatSpeed = (bytesPerSecond: number) => `${formatBytes(bytesPerSecond)}/s`;
 
-/** `9s`, `2m05s`, `1h02m`. */
-export function formatDuration(seconds: number): string {
-  const s = Math.max(0, Math.round(seconds));
-  if (s < 60) return `${s}s`;
-  if (s < 3600) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
-  return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
-}
-
 export const formatPercent = (current: number, total: number) =>
   `${Math.min(100, Math.floor((current * 100) / total))}%`;

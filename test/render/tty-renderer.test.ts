@@ -2,7 +2,7 @@ import { PassThrough } from 'node:stream';
 import { afterEach, describe, expect, test, vi } from 'vitest';
 import { TtyRenderer } from '../../src/render/tty/tty-renderer.js';
 import { PullState } from '../../src/state/pull-state.js';
-import type { Outcome } from '../../src/render/renderer.js';
+import type { Outcome } from '../../src/render/renderer-interface.js';
 import { pullError } from '../../src/errors.js';
 import { FakeTty, asWriteStream } from '../support/fake-tty.js';
 import { recordedEvents } from '../support/replay.js';

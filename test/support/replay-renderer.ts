@@ -1,6 +1,6 @@
 import { PassThrough } from 'node:stream';
 import { PullState } from '../../src/state/pull-state.js';
-import type { Outcome, Renderer, RendererOptions } from '../../src/render/renderer.js';
+import type { Outcome, Renderer, RendererOptions } from '../../src/render/renderer-interface.js';
 import { recordedEvents } from './replay.js';
 
 /** Text written to a stream that is not a terminal. */

@@ -1,6 +1,6 @@
 import type { PullEvent } from '../../decode/pull-event.js';
 import type { PullState } from '../../state/pull-state.js';
-import { errorLine, type Outcome, type Renderer, type RendererOptions } from '../renderer.js';
+import { errorLine, type Outcome, type Renderer, type RendererOptions } from '../renderer-interface.js';
 
 /**
  * `--progress json`: one JSON object per line on stdout, for scripts. The schema (README,

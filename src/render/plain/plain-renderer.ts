@@ -1,10 +1,11 @@
 import { isCI } from 'ci-info';
-import { errorLine, pullName, type Outcome, type Renderer, type RendererOptions } from '../renderer.js';
+import { errorLine, pullName, type Outcome, type Renderer, type RendererOptions } from '../renderer-interface.js';
 import type { PullState } from '../../state/pull-state.js';
 import type { LayerPhase } from '../../decode/pull-event.js';
 import type { LayerRecord } from '../../state/layer-state.js';
 import { palette } from '../colour.js';
-import { formatBytes, formatDuration, formatPercent, formatProgress, formatSpeed } from '../format.js';
+import { formatBytes, formatPercent, formatProgress, formatSpeed } from '../format.js';
+import { formatDuration } from '../../units.js';
 import { resultLines } from '../result-lines.js';
 import { paint } from '../line.js';
 

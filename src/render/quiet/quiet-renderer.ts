@@ -1,4 +1,4 @@
-import { errorLine, type Outcome, type Renderer, type RendererOptions } from '../renderer.js';
+import { errorLine, type Outcome, type Renderer, type RendererOptions } from '../renderer-interface.js';
 
 /** `-q`: nothing but the reference (printed by the CLI) and errors. */
 export class QuietRenderer implements Renderer {

@@ -1,6 +1,7 @@
 import type { Palette, Style } from '../colour.js';
 import type { PullState, PullTotals } from '../../state/pull-state.js';
-import { formatBytes, formatDuration } from '../format.js';
+import { formatBytes } from '../format.js';
+import { formatDuration } from '../../units.js';
 import type { Line } from '../line.js';
 import { foldLayers, foldLine, joinParts, layerLine, totalsParts, usableWidth, type View } from './frame.js';
 import { truncateLine } from './line-width.js';

@@ -1,7 +1,8 @@
 import type { Palette, Style } from '../colour.js';
 import type { PullState, PullTotals } from '../../state/pull-state.js';
 import { ACTIVE, FINISHED, type LayerRecord } from '../../state/layer-state.js';
-import { formatDuration, formatPercent, formatProgress, formatSpeed } from '../format.js';
+import { formatPercent, formatProgress, formatSpeed } from '../format.js';
+import { formatDuration } from '../../units.js';
 import type { Line } from '../line.js';
 import { truncateLine } from './line-width.js';
 

@@ -1,4 +1,4 @@
-import { pullName, type Outcome, type PullDisplay, type PullLabel, type Renderer, type DisplayOptions } from '../renderer.js';
+import { pullName, type Outcome, type PullDisplay, type PullLabel, type Renderer, type DisplayOptions } from '../renderer-interface.js';
 import type { PullState } from '../../state/pull-state.js';
 import { palette } from '../colour.js';
 import { LiveRegion } from './live-region.js';

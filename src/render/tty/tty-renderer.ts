@@ -1,4 +1,4 @@
-import { errorLine, type Outcome, type Renderer, type RendererOptions } from '../renderer.js';
+import { errorLine, type Outcome, type Renderer, type RendererOptions } from '../renderer-interface.js';
 import type { PullState } from '../../state/pull-state.js';
 import { palette } from '../colour.js';
 import { renderFrame } from './frame.js';
