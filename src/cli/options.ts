@@ -102,6 +102,8 @@ Examples:
 Exit codes: 0 pulled, 1 a pull failed, 2 usage error, 3 engine unreachable, 130 interrupted;
 with several pulls, the worst of them.`;
 
+const USAGE_HINT = "Usage: dpull [options] <image...>\nRun 'dpull --help' for more.\n";
+
 /** Parses argv (without node and script) into options. Prints help, version and usage errors. */
 export function parseOptions(
   args: string[],
@@ -137,7 +139,8 @@ export function parseOptions(
     .configureOutput({
       writeOut: write.out,
       writeErr: write.err,
-      outputError: (text, w) => w(`dpull: ${text.replace(/^error: /, '')}`),
+      // The way forward after the error, as the docker CLI gives it: the usage line, where help is.
+      outputError: (text, w) => w(`dpull: ${text.replace(/^error: /, '')}${USAGE_HINT}`),
     });
   try {
     program.parse(args, { from: 'user' });

@@ -1,6 +1,9 @@
 import type { PullEvent } from '../decode/pull-event.js';
 import { FINISHED, applyLayerEvent, newLayer, type LayerRecord } from './layer-state.js';
 import { RateMeter } from './rate.js';
+import type { LayerPhase } from '../decode/pull-event.js';
+
+const UNPACKING: ReadonlySet<LayerPhase> = new Set(['verifying', 'downloaded', 'extracting']);
 
 /** The outcome lines of one tag's block (one block per tag with --all-tags). */
 export interface TagResult {
@@ -27,6 +30,11 @@ export interface PullTotals {
    * progress of a quick layer): their bytes are missing from downloadedBytes.
    */
   unsizedLayers: number;
+  /**
+   * Layers downloaded but not yet complete (verifying, extracting, or unpacked in silence by the
+   * containerd image store): while any are, the pull is not done, whatever the bytes say.
+   */
+  unpacking: number;
   bytesPerSecond?: number;
   /** Seconds left at the current speed, when it can be told. */
   etaSeconds?: number;
@@ -105,7 +113,9 @@ export class PullState {
     let knownBytes = 0;
     let sizesKnown = true;
     let unsizedLayers = 0;
+    let unpacking = 0;
     for (const layer of this.layers.values()) {
+      if (UNPACKING.has(layer.phase)) unpacking++;
       if (layer.phase === 'complete') pulled++;
       if (layer.phase === 'exists') reused++;
       else if (layer.size !== undefined) knownBytes += layer.size;
@@ -124,6 +134,7 @@ export class PullState {
       knownBytes,
       sizesKnown,
       unsizedLayers,
+      unpacking,
       ...(bytesPerSecond !== undefined && { bytesPerSecond }),
       ...(etaSeconds !== undefined && { etaSeconds }),
       elapsedMs: now - this.startedAt,

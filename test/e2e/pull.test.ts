@@ -58,7 +58,11 @@ describe.each(engines)('pulling from a real registry through $name', ({ host, so
     const run = await pullOn(ref);
     expect(run.code).toBe(0);
     expect(run.stderr).toContain(`Status: Image is up to date for ${ref}`);
+    expect(run.stderr).toMatch(new RegExp(`^${ref}  Up to date: ${ref} \\(sha256:[0-9a-f]{64}\\), checked in \\d+s$`, 'm'));
+    expect(run.stderr).not.toContain('layers pulled');
     expect(pulledLayers(run.stderr)).toHaveLength(0);
+    const json = await pullOn('--progress', 'json', ref);
+    expect(JSON.parse(json.stdout.trim().split('\n').at(-1)!)).toMatchObject({ type: 'result', upToDate: true, layers: { pulled: 0 } });
     expect(run.stdout).toBe(`${ref}\n`);
   });
 
@@ -170,10 +174,15 @@ describe('bad input never reaches the engine', () => {
     expect(run.stderr).toBe(`${message}\n`);
   });
 
-  test('an unknown option: exit 2 with a one-line error', async () => {
-    const run = await dpull('--bogus', 'x');
+  test.each([
+    [['--bogus', 'x'], "dpull: unknown option '--bogus'"],
+    [[], "dpull: missing required argument 'image'"],
+    [['--progres', 'json', 'x'], "dpull: unknown option '--progres'\n(Did you mean --progress?)"],
+  ])('%j: exit 2, the error, the usage line and where help is', async (args, message) => {
+    const run = await dpull(...args);
     expect(run.code).toBe(2);
-    expect(run.stderr).toBe("dpull: unknown option '--bogus'\n");
+    expect(run.stdout).toBe('');
+    expect(run.stderr).toBe(`${message}\nUsage: dpull [options] <image...>\nRun 'dpull --help' for more.\n`);
   });
 
   test('a bad platform: exit 2', async () => {

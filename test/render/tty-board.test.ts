@@ -65,7 +65,7 @@ describe('several pulls on one terminal', () => {
     // Each header is followed by its own layers, indented.
     const fresh = screen.lines.indexOf(headers(screen.lines)[0]);
     expect(screen.lines.slice(fresh + 1, fresh + 4)).toEqual(Array(3).fill(expect.stringMatching(/^  [0-9a-f]{12}  Pull complete/)));
-    expect(screen.lines.filter((l) => l.startsWith('Total'))).toEqual([expect.stringMatching(/^Total  3\/3 images · 7\/7 layers · 3 reused · /)]);
+    expect(screen.lines.filter((l) => l.startsWith('Total'))).toEqual([expect.stringMatching(/^Total  3\/3 images pulled · 7\/7 layers · 3 reused · /)]);
     expect(screen.lines.at(-1)).toMatch(/^Total /);
     expect(screen.cursorHidden).toBe(false);
   });
@@ -78,7 +78,7 @@ describe('several pulls on one terminal', () => {
       expect.stringMatching(/^✔ registry\.local\/demo\/three-fresh  3 layers pulled/),
       expect.stringMatching(/^✘ registry\.local\/demo\/three-partial  manifest for registry\.local\/demo\/missing.*…$/),
     ]);
-    expect(screen.lines.at(-1)).toMatch(/^Total  2\/2 images · 1 failed · /);
+    expect(screen.lines.at(-1)).toMatch(/^Total  1\/2 images pulled · 1 failed · /);
   });
 
   test('sections are labelled by engine when a run has several', async () => {
@@ -89,7 +89,7 @@ describe('several pulls on one terminal', () => {
       '✔ registry.local/demo/three-fresh (build1)',
     ]);
     // One image twice: the total counts pulls.
-    expect(screen.lines.at(-1)).toMatch(/^Total  2\/2 pulls · /);
+    expect(screen.lines.at(-1)).toMatch(/^Total  2\/2 pulls complete · /);
   });
 
   test('short of rows, a finished image folds to its header and the running one keeps the rest', async () => {
@@ -104,7 +104,7 @@ describe('several pulls on one terminal', () => {
     expect(frame[1]).toMatch(/^↓ registry\.local\/demo\/forty-fresh  \d+\/40 layers/);
     expect(frame.slice(2, -2).every((l) => /^  [0-9a-f]{12}  /.test(l))).toBe(true);
     expect(frame.at(-2)).toMatch(/^  … (\d+ \w+(, )?)+$/);
-    expect(frame.at(-1)).toMatch(/^Total  1\/2 images · /);
+    expect(frame.at(-1)).toMatch(/^Total  1\/2 images pulled · 1 running · /);
     // The screen holds the one frame: no stale copy of a header or the total above it.
     expect(screen.lines.filter((l) => l.startsWith('Total'))).toHaveLength(1);
   });
@@ -117,6 +117,6 @@ describe('several pulls on one terminal', () => {
     expect(frame.length).toBeLessThanOrEqual(7);
     expect(frame[0]).toMatch(/^↓ registry\.local\/demo\/forty-fresh /);
     expect(frame).toContainEqual(expect.stringMatching(/^… \d+ more images: \d+ pulled/));
-    expect(frame.at(-1)).toMatch(/^Total  11\/12 images/);
+    expect(frame.at(-1)).toMatch(/^Total  11\/12 images pulled · 1 running · /);
   });
 });

@@ -6,6 +6,7 @@ import type { LayerRecord } from '../../state/layer-state.js';
 import { palette } from '../colour.js';
 import { formatBytes, formatPercent, formatProgress, formatSpeed } from '../format.js';
 import { formatDuration } from '../../units.js';
+import { unpackingPart } from '../tty/frame.js';
 import { resultLines } from '../result-lines.js';
 import { paint } from '../line.js';
 
@@ -87,6 +88,11 @@ export class PlainRenderer implements Renderer {
     const t = state.totals(this.options.clock());
     const seconds = t.elapsedMs / 1000;
     const digest = state.tags.at(-1)?.digest;
+    const named = `${this.options.reference}${digest !== undefined ? ` (${digest})` : ''}`;
+    // Nothing was pulled: say so, not "0 layers pulled".
+    if (state.tags.length > 0 && state.tags.every((tag) => tag.upToDate === true)) {
+      return `Up to date: ${named}, checked in ${formatDuration(seconds)}`;
+    }
     const speed = t.downloadedBytes > 0 && seconds > 0 ? ` at ${formatSpeed(t.downloadedBytes / seconds)}` : '';
     // Some engines (podman) report no sizes, some not all (Docker's containerd store skips quick
     // layers): say so rather than "0 B", or mark the sum as a lower bound.
@@ -95,7 +101,7 @@ export class PlainRenderer implements Renderer {
         ? 'sizes not reported by the engine'
         : `${formatBytes(t.downloadedBytes)}${t.unsizedLayers > 0 ? '+' : ''} downloaded${speed}`;
     return (
-      `Pulled ${this.options.reference}${digest !== undefined ? ` (${digest})` : ''} in ${formatDuration(seconds)}: ` +
+      `Pulled ${named} in ${formatDuration(seconds)}: ` +
       `${bytes}, ${t.pulled} layer${t.pulled === 1 ? '' : 's'} pulled, ${t.reused} reused`
     );
   }
@@ -119,9 +125,13 @@ export class PlainRenderer implements Renderer {
     if (t.downloadedBytes === this.lastProgressBytes || t.knownBytes === 0) return undefined;
     this.lastProgressAt = now;
     this.lastProgressBytes = t.downloadedBytes;
+    const whole = t.sizesKnown && t.unsizedLayers === 0;
+    // Every byte in, layers still unpacking: not "100%", which reads as done.
+    const unpacking = whole && t.downloadedBytes >= t.knownBytes && t.unpacking > 0;
     const parts = [
-      ...(t.sizesKnown ? [formatPercent(t.downloadedBytes, t.knownBytes)] : []),
-      formatProgress(t.downloadedBytes, t.knownBytes) + (t.sizesKnown ? '' : '+'),
+      ...(unpacking ? ['downloaded'] : whole ? [formatPercent(t.downloadedBytes, t.knownBytes)] : []),
+      formatProgress(t.downloadedBytes, t.knownBytes) + (whole ? '' : '+'),
+      ...(unpacking ? [unpackingPart(t.unpacking)] : []),
       ...(t.bytesPerSecond !== undefined ? [formatSpeed(t.bytesPerSecond)] : []),
       ...(t.etaSeconds !== undefined ? [`ETA ${formatDuration(t.etaSeconds)}`] : []),
       `${t.pulled + t.reused}/${t.layers} layers`,

@@ -80,7 +80,7 @@ function headerLine(section: Section, width: number, now: number, c: Palette): L
 
 /** The sum over every pull: bytes and layers, speed the sum of the current speeds. */
 function grandTotals(sections: Section[], startedAt: number, now: number): PullTotals {
-  const sum: PullTotals = { layers: 0, pulled: 0, reused: 0, downloadedBytes: 0, knownBytes: 0, sizesKnown: true, unsizedLayers: 0, elapsedMs: now - startedAt };
+  const sum: PullTotals = { layers: 0, pulled: 0, reused: 0, downloadedBytes: 0, knownBytes: 0, sizesKnown: true, unsizedLayers: 0, unpacking: 0, elapsedMs: now - startedAt };
   let speed = 0;
   for (const section of sections) {
     if (section.state === undefined) continue;
@@ -91,6 +91,7 @@ function grandTotals(sections: Section[], startedAt: number, now: number): PullT
     sum.downloadedBytes += t.downloadedBytes;
     sum.knownBytes += t.knownBytes;
     sum.unsizedLayers += t.unsizedLayers;
+    sum.unpacking += t.unpacking;
     if (section.phase === 'pulling') {
       sum.sizesKnown &&= t.sizesKnown;
       speed += t.bytesPerSecond ?? 0;
@@ -103,13 +104,16 @@ function grandTotals(sections: Section[], startedAt: number, now: number): PullT
 }
 
 function totalLine(sections: Section[], startedAt: number, width: number, now: number, c: Palette): Line {
-  const ended = sections.filter((s) => s.phase === 'pulled' || s.phase === 'failed').length;
+  // Pulled, failed and still running counted apart: "4/4 images · 1 failed" read as all pulled.
+  const pulled = sections.filter((s) => s.phase === 'pulled').length;
   const failed = sections.filter((s) => s.phase === 'failed' && s.interrupted !== true).length;
   const interrupted = sections.filter((s) => s.interrupted === true).length;
+  const running = sections.length - pulled - failed - interrupted;
   const parts = [
-    `${ended}/${sections.length} ${unit(sections)}`,
+    `${pulled}/${sections.length} ${unit(sections) === 'images' ? 'images pulled' : 'pulls complete'}`,
     ...(failed > 0 ? [`${failed} failed`] : []),
     ...(interrupted > 0 ? [`${interrupted} interrupted`] : []),
+    ...(running > 0 && pulled + failed + interrupted > 0 ? [`${running} running`] : []),
   ];
   const t = grandTotals(sections, startedAt, now);
   const rest = totalsParts(t);

@@ -1,7 +1,7 @@
 import type { Palette, Style } from '../colour.js';
 import type { PullState, PullTotals } from '../../state/pull-state.js';
 import { ACTIVE, FINISHED, type LayerRecord } from '../../state/layer-state.js';
-import { formatPercent, formatProgress, formatSpeed } from '../format.js';
+import { formatBytes, formatPercent, formatProgress, formatSpeed } from '../format.js';
 import { formatDuration } from '../../units.js';
 import type { Line } from '../line.js';
 import { truncateLine } from './line-width.js';
@@ -74,13 +74,18 @@ export function layerLine(layer: LayerRecord, columns: number, c: Palette, faile
   return truncateLine(line, columns);
 }
 
+export const unpackingPart = (layers: number) => `unpacking ${layers} layer${layers === 1 ? '' : 's'}`;
+
 /** The parts of a totals line that apply now: `3/8 layers`, `12.3/45.6 MB`, `27%`, speed, ETA, elapsed. */
 export function totalsParts(totals: PullTotals): string[] {
   const done = totals.pulled + totals.reused;
   const parts = [`${done}/${totals.layers} layers`];
   if (totals.reused > 0) parts.push(`${totals.reused} reused`);
-  if (totals.knownBytes > 0) {
-    const whole = totals.sizesKnown && totals.unsizedLayers === 0;
+  const whole = totals.sizesKnown && totals.unsizedLayers === 0;
+  if (totals.knownBytes > 0 && whole && totals.downloadedBytes >= totals.knownBytes && totals.unpacking > 0) {
+    // Every byte is here but layers are not done: 100% would read as finished.
+    parts.push(`${formatBytes(totals.knownBytes)} downloaded`, unpackingPart(totals.unpacking));
+  } else if (totals.knownBytes > 0) {
     parts.push(formatProgress(totals.downloadedBytes, totals.knownBytes) + (whole ? '' : '+'));
     if (whole) parts.push(formatPercent(totals.downloadedBytes, totals.knownBytes));
   }
