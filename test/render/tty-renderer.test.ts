@@ -52,7 +52,8 @@ describe('the live display on a terminal', () => {
   test.each([40, 80, 120, 200])('at %i columns no line is wider than the terminal and every layer ends complete', async (columns) => {
     const { output, state } = replay('three-fresh', columns, 30);
     const screen = await screenOf(output, columns, 30);
-    expect(screen.wrapped).toBe(0);
+    // Only the lines printed for good may wrap: they are printed whole.
+    expect(screen.wrappedLines.filter((l) => !/^(Digest|Status): /.test(l))).toEqual([]);
     for (const id of state.layers.keys()) {
       const rows = screen.lines.filter((l) => l.startsWith(id.slice(0, Math.min(12, columns - 2))));
       expect(rows).toHaveLength(1);
@@ -127,13 +128,32 @@ describe('the live display on a terminal', () => {
       { bytes: beforeResize, cols: from, rows: 30 },
       { bytes: output.slice(beforeResize.length), cols: to, rows: 30 },
     ]);
-    expect(screen.lines.filter((l) => l.startsWith('Pulling '))).toHaveLength(1);
+    expect(screen.logical.filter((l) => l.startsWith('Pulling '))).toHaveLength(1);
     for (const id of state.layers.keys()) {
-      expect(screen.lines.filter((l) => l.includes(id))).toEqual([expect.stringMatching(new RegExp(`^${id}  Pull complete`))]);
+      expect(screen.logical.filter((l) => l.includes(id))).toEqual([expect.stringMatching(new RegExp(`^${id}  Pull complete`))]);
     }
     // Every line is one the final frame or the result wrote: nothing left over from before.
     const known = /^(Pulling |[0-9a-f]{12}  |\d+\/\d+ layers|Digest: |Status: )/;
-    expect(screen.lines.filter((l) => !known.test(l))).toEqual([]);
-    expect(screen.wrapped).toBe(0);
+    expect(screen.logical.filter((l) => !known.test(l))).toEqual([]);
+    expect(screen.wrappedLines.filter((l) => !/^(Digest|Status): /.test(l))).toEqual([]);
+  });
+
+  test('at 50 columns the digest and status stay whole in the scrollback (wrapped, not cut)', async () => {
+    const { output, state } = replay('three-fresh', 50, 30);
+    const screen = await screenOf(output, 50, 30);
+    expect(screen.logical).toContain(`Digest: ${state.tags[0].digest}`);
+    expect(screen.logical).toContain(`Status: ${state.tags[0].status}`);
+    expect(screen.logical.some((l) => l.includes('…'))).toBe(false);
+  });
+
+  test('Ctrl-C with 40 layers in 15 rows: the frame as it was on screen and one line saying so', async () => {
+    const { output } = replay('forty-fresh', 80, 15, { stopAfter: 120, outcome: { kind: 'interrupted', exitCode: 130 } });
+    const screen = await screenOf(output, 80, 15);
+    const layerRows = screen.lines.filter((l) => /^[0-9a-f]{12}  /.test(l));
+    expect(layerRows.length).toBeLessThanOrEqual(15);
+    expect(screen.lines.some((l) => /^… \d+ /.test(l))).toBe(true);
+    expect(screen.lines.at(-1)).toBe('✘ interrupted — the engine cancelled the pull');
+    expect(screen.lines.filter((l) => l.startsWith('Pulling '))).toHaveLength(1);
+    expect(screen.cursorHidden).toBe(false);
   });
 });

@@ -8,6 +8,10 @@ export interface Screen {
   cursorHidden: boolean;
   /** Lines the terminal had to wrap because something was wider than the screen. */
   wrapped: number;
+  /** The lines as written: each wrapped continuation joined to the row it continues (what a copy gives). */
+  logical: string[];
+  /** The logical lines that the terminal wrapped. */
+  wrappedLines: string[];
 }
 
 /**
@@ -29,18 +33,26 @@ export async function screenAfter(steps: { bytes: string; cols: number; rows: nu
   const viewRows = term.rows;
   const buffer = term.buffer.active;
   const all: string[] = [];
+  const parts: string[][] = []; // untrimmed rows of each logical line
+  const wrappedLines = new Set<number>();
   let wrapped = 0;
   for (let i = 0; i < buffer.length; i++) {
     const line = buffer.getLine(i);
-    if (line?.isWrapped) wrapped++;
+    if (line?.isWrapped && parts.length > 0) {
+      wrapped++;
+      wrappedLines.add(parts.length - 1);
+      parts[parts.length - 1].push(line.translateToString(false));
+    } else parts.push([line?.translateToString(false) ?? ""]);
     all.push(line?.translateToString(true) ?? '');
   }
+  const logical = parts.map((r) => r.join("").trimEnd());
+  while (logical.length > 0 && logical[logical.length - 1] === '') logical.pop();
   while (all.length > 0 && all[all.length - 1] === '') all.pop();
   const viewport = all.slice(buffer.viewportY, buffer.viewportY + viewRows);
   const cursorHidden = (term as unknown as { _core: { coreService: { isCursorHidden: boolean } } })._core.coreService
     .isCursorHidden;
   term.dispose();
-  return { lines: all, viewport, cursorHidden, wrapped };
+  return { lines: all, viewport, cursorHidden, wrapped, logical, wrappedLines: [...wrappedLines].map((i) => logical[i]) };
 }
 
 /** True when some frame of the output (cut at frame starts), shown on the terminal, satisfies `test`. */

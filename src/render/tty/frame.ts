@@ -150,6 +150,9 @@ function titleLine(title: string, width: number, c: Palette): Line {
   return lastTitle.line;
 }
 
+/** What Ctrl-C did, said once below the frame it left: closing the connection cancels the pull in the engine. */
+export const interruptedLine = (c: Palette): Line => [{ text: '✘ interrupted — the engine cancelled the pull', style: c.red }];
+
 /** Columns a line may use: never the last one, so the terminal never auto-wraps a line. */
 export const usableWidth = (columns: number) => Math.max(1, columns - 1);
 

@@ -81,17 +81,20 @@ export class LiveRegion {
     }, wait);
   }
 
-  /** The last frame, laid out in full; the cursor stays hidden until `restore`, for lines to follow. */
-  finish(): void {
+  /**
+   * The last frame: laid out in full, or (`whole` false: the pull was interrupted) left as it is
+   * on the screen, folded to the height. The cursor stays hidden until `restore`, for lines to follow.
+   */
+  finish(whole = true): void {
     clearTimeout(this.timer);
     this.timer = undefined;
     this.stopSpinner();
-    this.draw(true);
+    this.draw(whole);
   }
 
-  /** A line below the frame, cut to the width. */
+  /** A line below the frame, printed for good: whole, the terminal wraps it if it must (a digest is copied from it). */
   writeLine(line: Line): void {
-    this.out.write(paint(truncateLine(line, usableWidth(this.size().columns))) + '\n');
+    this.out.write(paint(line) + '\n');
   }
 
   /** Shows the cursor and stops listening to the terminal. */

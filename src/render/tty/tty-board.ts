@@ -3,6 +3,7 @@ import type { PullState } from '../../state/pull-state.js';
 import { palette } from '../colour.js';
 import { LiveRegion } from './live-region.js';
 import { renderBoard, type Section } from './board-frame.js';
+import { interruptedLine } from './frame.js';
 
 /** Several pulls on one terminal: one live region, a section per pull, a grand total. */
 export class TtyBoard implements PullDisplay {
@@ -10,9 +11,11 @@ export class TtyBoard implements PullDisplay {
   private readonly region: LiveRegion;
   private readonly startedAt: number;
   private readonly clock: () => number;
+  private readonly c;
 
   constructor(options: DisplayOptions, count: number) {
     const c = palette(options.stream, options.env);
+    this.c = c;
     this.clock = options.clock;
     this.startedAt = options.clock();
     this.region = new LiveRegion(options.stream, options.clock, (view) => {
@@ -50,7 +53,9 @@ export class TtyBoard implements PullDisplay {
 
   /** The last frame, every section's header in it; the cursor shown again. */
   close(): void {
-    this.region.finish();
+    const interrupted = this.sections.some((s) => s.interrupted === true);
+    this.region.finish(!interrupted);
+    if (interrupted) this.region.writeLine(interruptedLine(this.c));
     this.region.restore();
   }
 }

@@ -1,7 +1,7 @@
 import { errorLine, type Outcome, type Renderer, type RendererOptions } from '../renderer-interface.js';
 import type { PullState } from '../../state/pull-state.js';
 import { palette } from '../colour.js';
-import { renderFrame } from './frame.js';
+import { interruptedLine, renderFrame } from './frame.js';
 import { resultLines } from '../result-lines.js';
 import { LiveRegion } from './live-region.js';
 
@@ -35,8 +35,9 @@ export class TtyRenderer implements Renderer {
 
   finish(state: PullState, outcome: Outcome): void {
     this.state = state;
-    this.region.finish();
+    this.region.finish(outcome.kind !== 'interrupted');
     if (outcome.kind === 'pulled') for (const line of resultLines(state, this.c)) this.region.writeLine(line);
+    if (outcome.kind === 'interrupted') this.region.writeLine(interruptedLine(this.c));
     this.region.restore();
     // The error in full, wrapped if it must be: it is the one line the user needs whole.
     if (outcome.kind === 'failed') this.options.stream.write(`${this.c.red(errorLine(outcome.error))}\n`);
