@@ -181,7 +181,8 @@ up() {
   # a second CA, which the engine does not trust, gives the wrong-CA case.
   make_certs "$STACK_DIR/tls"
   make_certs "$STACK_DIR/tls-other"
-  echo '{}' > "$STACK_DIR/daemon.json"
+  # Two download attempts, not five: the registry-lost test sees one retry countdown, not 50 s of them.
+  echo '{"max-download-attempts": 2}' > "$STACK_DIR/daemon.json"
   dockerd --config-file "$STACK_DIR/daemon.json" --bridge=none --iptables=false --ip6tables=false \
     --storage-driver=vfs --data-root "$STACK_DIR/data" --exec-root "$STACK_DIR/exec" \
     --pidfile "$STACK_DIR/dockerd.pid" -H "unix://$sock" -H "tcp://127.0.0.1:$TLS_ENGINE_PORT" \

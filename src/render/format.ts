@@ -24,3 +24,6 @@ export const formatSpeed = (bytesPerSecond: number) => `${formatBytes(bytesPerSe
 
 export const formatPercent = (current: number, total: number) =>
   `${Math.min(100, Math.floor((current * 100) / total))}%`;
+
+/** Layers whose bytes are all in but which are not done yet. */
+export const unpackingPart = (layers: number) => `unpacking ${layers} layer${layers === 1 ? '' : 's'}`;

@@ -1,10 +1,10 @@
 // Registry credentials, found like the docker CLI finds them, against the real htpasswd registry.
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeEach, describe, expect, test } from 'vitest';
 import { inspectImage, removeAllImages, stack } from '../support/stack.js';
 import { runDpull, type DpullRun } from '../support/run-dpull.js';
+import { scratchDir } from '../support/scratch.js';
 
 const s = stack();
 const ref = `${s.authRegistry}/private/three:1.0`;
@@ -13,7 +13,7 @@ const outputs: DpullRun[] = [];
 
 /** A docker config directory holding this config.json. */
 function configWith(config: object | string): string {
-  const dir = mkdtempSync(`${tmpdir()}/dpull-config-`);
+  const dir = scratchDir('dpull-config-');
   writeFileSync(`${dir}/config.json`, typeof config === 'string' ? config : JSON.stringify(config));
   return dir;
 }

@@ -1,11 +1,11 @@
 // Finding and reaching the engine like the docker CLI: DOCKER_HOST, -H, contexts, TLS, sockets.
 import { createHash } from 'node:crypto';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { copyFileSync, existsSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeEach, describe, expect, test } from 'vitest';
 import { inspectImage, removeAllImages, stack } from '../support/stack.js';
 import { runDpull } from '../support/run-dpull.js';
+import { scratchDir } from '../support/scratch.js';
 
 const s = stack();
 const ref = `${s.registry}/demo/three:1.0`;
@@ -13,7 +13,7 @@ beforeEach(() => removeAllImages());
 
 /** A docker config directory with a context named `name` pointing at `host`, with the stack's client TLS files. */
 function configWithContext(name: string, host: string, current = false): string {
-  const dir = mkdtempSync(`${tmpdir()}/dpull-contexts-`);
+  const dir = scratchDir('dpull-contexts-');
   const id = createHash('sha256').update(name).digest('hex');
   mkdirSync(join(dir, 'contexts', 'meta', id), { recursive: true });
   writeFileSync(join(dir, 'contexts', 'meta', id, 'meta.json'), JSON.stringify({ Name: name, Metadata: {}, Endpoints: { docker: { Host: host, SkipTLSVerify: false } } }));
@@ -83,7 +83,7 @@ describe('contexts', () => {
     const both = await runDpull(['--context', 'x', '-H', s.dockerHost, ref]);
     expect(both.code).toBe(2);
     expect(both.stderr).toBe('dpull: conflicting options: either specify --host or --context, not both\n');
-    const dir = mkdtempSync(`${tmpdir()}/dpull-contexts-`);
+    const dir = scratchDir('dpull-contexts-');
     const unknown = await runDpull(['--config', dir, '--context', 'nope', ref]);
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toMatch(/^dpull: context "nope" does not exist/);
@@ -92,27 +92,37 @@ describe('contexts', () => {
 
 describe('with nothing set, the usual sockets are tried in turn', () => {
   test("Docker Desktop's ~/.docker/run/docker.sock is found", async () => {
-    const home = mkdtempSync(`${tmpdir()}/dpull-home-`);
+    const home = scratchDir('dpull-home-');
     mkdirSync(join(home, '.docker', 'run'), { recursive: true });
     symlinkSync(s.dockerHost.replace('unix://', ''), join(home, '.docker', 'run', 'docker.sock'));
     const run = await runDpull(['-q', ref], { HOME: home });
     expect(run.code).toBe(0);
   });
 
+  test("colima's ~/.colima/default/docker.sock is found (macOS's engines come after the others)", async () => {
+    const home = scratchDir('dpull-home-');
+    mkdirSync(join(home, '.colima', 'default'), { recursive: true });
+    symlinkSync(s.dockerHost.replace('unix://', ''), join(home, '.colima', 'default', 'docker.sock'));
+    const run = await runDpull(['-q', ref], { HOME: home });
+    expect(run.code).toBe(0);
+  });
+
   test('a rootless $XDG_RUNTIME_DIR/docker.sock is found', async () => {
-    const runtime = mkdtempSync(`${tmpdir()}/dpull-runtime-`);
+    const runtime = scratchDir('dpull-runtime-');
     symlinkSync(s.dockerHost.replace('unix://', ''), join(runtime, 'docker.sock'));
-    const run = await runDpull(['-q', ref], { HOME: mkdtempSync(`${tmpdir()}/dpull-home-`), XDG_RUNTIME_DIR: runtime });
+    const run = await runDpull(['-q', ref], { HOME: scratchDir('dpull-home-'), XDG_RUNTIME_DIR: runtime });
     expect(run.code).toBe(0);
   });
 
   test('when none answers, the error lists what was tried: exit 3', async () => {
     expect(existsSync('/var/run/docker.sock'), 'this test needs a machine without /var/run/docker.sock').toBe(false);
-    const home = mkdtempSync(`${tmpdir()}/dpull-home-`);
+    const home = scratchDir('dpull-home-');
     const run = await runDpull(['-q', ref], { HOME: home, XDG_RUNTIME_DIR: '/run/user/4242' });
     expect(run.code).toBe(3);
     expect(run.stderr).toBe(
-      `dpull: cannot find a Docker engine: no socket at /var/run/docker.sock, /run/user/4242/docker.sock, ${home}/.docker/run/docker.sock, /run/user/4242/podman/podman.sock, /run/podman/podman.sock (is the Docker daemon running? or set DOCKER_HOST / -H)\n`,
+      `dpull: cannot find a Docker engine: nothing listens at /var/run/docker.sock, /run/user/4242/docker.sock, ${home}/.docker/run/docker.sock, /run/user/4242/podman/podman.sock, /run/podman/podman.sock, ` +
+        `${home}/.colima/default/docker.sock, ${home}/.orbstack/run/docker.sock, ${home}/.rd/docker.sock, ${home}/.local/share/containers/podman/machine/podman.sock ` +
+        '(is the Docker daemon running? or set DOCKER_HOST / -H)\n',
     );
   });
 });

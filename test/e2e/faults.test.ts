@@ -1,8 +1,7 @@
 // The fault matrix: each row a real process where one exists (dockerd, the registry, a real
 // terminal, an unprivileged user), a scripted stand-in engine where a fault must be made on demand.
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import { afterEach, describe, expect, test } from 'vitest';
 import { inspectImage, removeAllImages, stack } from '../support/stack.js';
@@ -10,6 +9,7 @@ import { dpullBin, runDpull } from '../support/run-dpull.js';
 import { runInPty } from '../support/pty.js';
 import { screenOf } from '../support/screen.js';
 import { fakeEngine, streamOf, type FakeEngine } from '../support/fake-engine.js';
+import { scratchDir } from '../support/scratch.js';
 
 const s = stack();
 const env = { DOCKER_HOST: s.dockerHost };
@@ -23,7 +23,7 @@ const layer = (id: string, status: string, progressDetail: object = {}) => ({ st
 
 describe('the engine', () => {
   test('a socket that exists with nothing listening: exit 3, connection refused', async () => {
-    const dir = mkdtempSync(`${tmpdir()}/dpull-dead-`);
+    const dir = scratchDir('dpull-dead-');
     // Bound but never listening: what a crashed daemon leaves behind.
     execFileSync('python3', ['-c', `import socket; s = socket.socket(socket.AF_UNIX); s.bind('${dir}/docker.sock')`]);
     const run = await runDpull([`${s.registry}/demo/three:1.0`], { DOCKER_HOST: `unix://${dir}/docker.sock` });
@@ -197,7 +197,7 @@ describe('the process and the terminal', () => {
 
   test('stderr not a terminal while stdout is: plain lines in the file, the reference on the terminal', async () => {
     await removeAllImages();
-    const dir = mkdtempSync(`${tmpdir()}/dpull-stderr-`);
+    const dir = scratchDir('dpull-stderr-');
     const ref = `${s.registry}/demo/three:1.0`;
     const term = await runInPty([], {}, { cols: 80, rows: 20 }, {
       command: ['bash', '-c', `DOCKER_HOST=${s.dockerHost} "${process.execPath}" "${dpullBin}" ${ref} 2>${dir}/err`],

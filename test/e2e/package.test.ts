@@ -1,15 +1,15 @@
 // The published package as a user meets it: packed, installed into an empty folder with no
 // network, run through npm's bin link, and imported as a library.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, existsSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readdirSync, readFileSync, existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { inspectImage, removeAllImages, stack } from '../support/stack.js';
+import { scratchDir } from '../support/scratch.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const s = stack();
-const work = mkdtempSync(`${tmpdir()}/dpull-package-`);
+const work = scratchDir('dpull-package-');
 const app = `${work}/app`;
 const { version } = JSON.parse(readFileSync(`${root}/package.json`, 'utf8'));
 // No registry can be reached: an install that needed one would fail.

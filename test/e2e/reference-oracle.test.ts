@@ -82,7 +82,7 @@ test('5,000 generated references: the same verdict as the docker CLI, the same n
     const theirs = cli[i];
     const same =
       ours.ok === theirs.ok &&
-      (!ours.ok || `${theirs.ref}` === ours.ref.replace(/:latest$/, '') || theirs.ref === ours.ref) &&
+      (!ours.ok || `${theirs.ref}` === ours.ref!.replace(/:latest$/, '') || theirs.ref === ours.ref) &&
       // Where dpull says what the CLI says (lowercase, 64-hex names), it says it in the CLI's words.
       (ours.ok || !/repository name \(.*\) must be lowercase|64-byte hexadecimal/.test(theirs.error!) || ours.error === theirs.error);
     return same ? [] : [{ input, dpull: ours, cli: theirs }];

@@ -3,21 +3,20 @@
 // puts an `ssh` first on PATH that reads the stack's client config, as ~/.ssh/config would.
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeEach, describe, expect, test } from 'vitest';
+import { beforeEach, describe, expect, test } from 'vitest';
 import { inspectImage, removeAllImages, stack } from '../support/stack.js';
 import { runDpull } from '../support/run-dpull.js';
 import { runInPty } from '../support/pty.js';
 import { screenOf } from '../support/screen.js';
 import { pull } from '../../src/index.js';
+import { scratchDir } from '../support/scratch.js';
 
 const s = stack();
 const ref = `${s.registry}/demo/three:1.0`;
 const viaSsh = { PATH: s.sshPath };
-const scratch = mkdtempSync(`${tmpdir()}/dpull-ssh-test-`);
-afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+const scratch = scratchDir('dpull-ssh-test-');
 beforeEach(() => removeAllImages());
 
 /** The ssh and dial-stdio processes of this stack's sshd still running (ssh client and far side). */

@@ -1,18 +1,17 @@
 // Engine addresses of every kind, and the engine chosen when none is named, on Linux and Windows.
 // (ssh and the sockets run for real in test/e2e; Windows' named pipes can only be unit-tested here.)
 import { createHash } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { parseEngineUrl } from '../../src/engine/address.js';
 import { candidateSockets, resolveEngine } from '../../src/engine/engine-resolution.js';
 import { sshArguments } from '../../src/engine/ssh-connection.js';
 import { requestEngine } from '../../src/engine/transport.js';
 import { DpullError } from '../../src/errors.js';
+import { scratchDir } from '../support/scratch.js';
 
-const scratch = mkdtempSync(`${tmpdir()}/dpull-address-test-`);
-afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+const scratch = scratchDir('dpull-address-test-');
 
 describe('ssh:// addresses', () => {
   test.each([

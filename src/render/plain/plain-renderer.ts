@@ -4,9 +4,8 @@ import type { PullState } from '../../state/pull-state.js';
 import type { LayerPhase } from '../../decode/pull-event.js';
 import type { LayerRecord } from '../../state/layer-state.js';
 import { palette } from '../colour.js';
-import { formatBytes, formatPercent, formatProgress, formatSpeed } from '../format.js';
+import { formatBytes, formatPercent, formatProgress, formatSpeed, unpackingPart } from '../format.js';
 import { formatDuration } from '../../units.js';
-import { unpackingPart } from '../tty/frame.js';
 import { resultLines } from '../result-lines.js';
 import { paint } from '../line.js';
 

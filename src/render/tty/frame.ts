@@ -1,7 +1,7 @@
 import type { Palette, Style } from '../colour.js';
 import type { PullState, PullTotals } from '../../state/pull-state.js';
 import { ACTIVE, FINISHED, type LayerRecord } from '../../state/layer-state.js';
-import { formatBytes, formatPercent, formatProgress, formatSpeed } from '../format.js';
+import { formatBytes, formatPercent, formatProgress, formatSpeed, unpackingPart } from '../format.js';
 import { formatDuration } from '../../units.js';
 import type { Line } from '../line.js';
 import { truncateLine } from './line-width.js';
@@ -73,8 +73,6 @@ export function layerLine(layer: LayerRecord, columns: number, c: Palette, faile
   }
   return truncateLine(line, columns);
 }
-
-export const unpackingPart = (layers: number) => `unpacking ${layers} layer${layers === 1 ? '' : 's'}`;
 
 /** The parts of a totals line that apply now: `3/8 layers`, `12.3/45.6 MB`, `27%`, speed, ETA, elapsed. */
 export function totalsParts(totals: PullTotals): string[] {
