@@ -19,6 +19,8 @@ export interface PullEventsOptions {
   signal?: AbortSignal;
   /** Cancel the pull when nothing has arrived from the engine for this long. */
   idleTimeoutMs?: number;
+  /** The engine has accepted the pull (its answer's headers came); its messages follow. */
+  onAccepted?: () => void;
 }
 
 /**
@@ -79,6 +81,7 @@ export async function streamPullEvents(options: PullEventsOptions, onBatch: (eve
     idle.touch();
     body = await requestPull(engine, apiVersion, { ...options, signal });
     idle.touch();
+    options.onAccepted?.();
     // Any byte from the engine counts as life, chunk framing included.
     body.socket?.on('data', () => idle.touch());
     await readEvents(body, onBatch);

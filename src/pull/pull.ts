@@ -49,8 +49,9 @@ export interface Pull extends AsyncIterable<PullEvent> {
   batches(): AsyncIterable<PullEvent[]>;
   /**
    * The same batches handed to `listener` as they arrive, already applied to `state` (the
-   * cheapest way to follow a pull: no promise per batch). Starts the pull; returns a function
-   * that stops listening. The end and any failure come through `result`.
+   * cheapest way to follow a pull: no promise per batch), and one empty batch when the engine
+   * has accepted the pull, before its first message. Starts the pull; returns a function that
+   * stops listening. The end and any failure come through `result`.
    */
   subscribe(listener: (events: PullEvent[]) => void): () => void;
   /** Everything known so far: layers, totals, digests. */
@@ -116,7 +117,8 @@ export function startPull(prepared: PreparedPull | { error: unknown }, options: 
       ...(options.timeout !== undefined && { idleTimeoutMs: options.timeout }),
       ...(options.signal !== undefined && { signal: options.signal }),
     };
-    await streamPullEvents(request, (batch) => {
+    const onAccepted = () => listeners.forEach((listener) => listener([]));
+    await streamPullEvents({ ...request, onAccepted }, (batch) => {
       const now = clock();
       for (const event of batch) state.apply(event, now);
       for (const listener of listeners) listener(batch);
@@ -160,7 +162,7 @@ export function startPull(prepared: PreparedPull | { error: unknown }, options: 
         const item = queue.shift()!;
         if (item === null) return;
         if (item instanceof Error || !Array.isArray(item)) throw item;
-        yield item;
+        if (item.length > 0) yield item;
       }
     } finally {
       listeners.delete(listener);

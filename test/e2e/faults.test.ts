@@ -79,7 +79,9 @@ describe('the engine', () => {
     engine = await fakeEngine(streamOf([], 'hang'));
     const run = await runInPty(['--timeout', '1500ms', 'x:1'], { DOCKER_HOST: engine.host }, { cols: 80, rows: 20 });
     expect(run.exitCode).toBe(1);
-    const frames = new Set([...run.output.matchAll(/([⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏])(?:\x1b\[\d+m)* Connecting to/g)].map((m) => m[1]));
+    // Connecting until the engine answers; then, the pull accepted, what the engine is doing.
+    expect(run.output).toMatch(/ Connecting to unix:\/\//);
+    const frames = new Set([...run.output.matchAll(/([⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏])(?:\x1b\[\d+m)* Resolving docker\.io\/library\/x:1/g)].map((m) => m[1]));
     expect(frames.size).toBeGreaterThan(3);
     const screen = await screenOf(run.output, 80, 20, false);
     expect(screen.cursorHidden).toBe(false);

@@ -60,6 +60,11 @@ export class LiveRegion {
     }).start();
   }
 
+  /** The spinner's words, while it spins (before the first frame). */
+  spin(text: string): void {
+    if (this.spinner !== undefined) this.spinner.text = this.fit(text, 2);
+  }
+
   /**
    * Something changed: a frame now if the last is FRAME_INTERVAL_MS old, else one at most
    * TRAILING_WAIT_MS after that (sooner if another change comes after the interval).

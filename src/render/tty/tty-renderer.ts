@@ -30,7 +30,9 @@ export class TtyRenderer implements Renderer {
 
   update(state: PullState): void {
     this.state = state;
-    this.region.invalidate();
+    // The engine answered but has said nothing yet: it is resolving the image at the registry.
+    if (state.version === 0) this.region.spin(`Resolving ${this.options.reference}`);
+    else this.region.invalidate();
   }
 
   finish(state: PullState, outcome: Outcome): void {
