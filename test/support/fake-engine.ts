@@ -44,6 +44,7 @@ export const streamOf =
   (messages: object[], after: 'end' | 'cut' | 'hang' = 'end') =>
   (_req: http.IncomingMessage, res: http.ServerResponse) => {
     res.writeHead(200, { 'Content-Type': 'application/json' });
+    res.flushHeaders(); // as the engine does: the pull is accepted before its first message
     for (const message of messages) res.write(`${JSON.stringify(message)}\r\n`);
     if (after === 'end') res.end();
     if (after === 'cut') setTimeout(() => res.socket?.destroy(), 50);
