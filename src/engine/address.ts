@@ -2,9 +2,9 @@ import { usageError } from '../errors.js';
 
 /** Client TLS for a tcp:// engine: file contents, and whether the server's certificate is checked. */
 export interface EngineTls {
-  ca?: Buffer;
-  cert?: Buffer;
-  key?: Buffer;
+  ca?: Uint8Array;
+  cert?: Uint8Array;
+  key?: Uint8Array;
   verify: boolean;
 }
 

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { usageError } from '../errors.js';
+import type { Environment } from '../environment.js';
 
 /** The parts of the docker CLI's config.json that a pull uses. */
 export interface DockerConfig {
@@ -14,10 +15,10 @@ export interface DockerConfig {
 }
 
 /** The user's home: HOME as the environment says it, else the account's. */
-export const homeDir = (env: NodeJS.ProcessEnv) => env.HOME ?? homedir();
+export const homeDir = (env: Environment) => env.HOME ?? homedir();
 
 /** `--config`, else DOCKER_CONFIG, else ~/.docker, as the docker CLI does. */
-export function configDir(flag: string | undefined, env: NodeJS.ProcessEnv): string {
+export function configDir(flag: string | undefined, env: Environment): string {
   return flag ?? env.DOCKER_CONFIG ?? join(homeDir(env), '.docker');
 }
 

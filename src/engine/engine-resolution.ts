@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { DpullError, ExitCode, usageError } from '../errors.js';
 import { parseEngineUrl, DEFAULT_SOCKET, type EngineAddress, type EngineTls } from './address.js';
 import { configDir, homeDir, readDockerConfig } from './docker-config.js';
+import type { Environment } from '../environment.js';
 
 /** How the user said which engine to use (flags and the environment). */
 export interface EngineChoice {
@@ -31,7 +32,7 @@ const readOrFail = (file: string, what: string): Buffer => {
  * DOCKER_TLS_VERIFY (even "0") verifies; --tls alone encrypts without verifying; files come from
  * the --tls* flags, else DOCKER_CERT_PATH (default ~/.docker).
  */
-function tlsFrom(choice: EngineChoice, env: NodeJS.ProcessEnv): EngineTls | undefined {
+function tlsFrom(choice: EngineChoice, env: Environment): EngineTls | undefined {
   const verify = choice.tlsVerify === true || (env.DOCKER_TLS_VERIFY !== undefined && env.DOCKER_TLS_VERIFY !== '');
   const anyFile = choice.tlsCaCert ?? choice.tlsCert ?? choice.tlsKey;
   if (!verify && choice.tls !== true && anyFile === undefined) return undefined;
@@ -87,7 +88,7 @@ const WINDOWS_PIPES = ['\\\\.\\pipe\\docker_engine', '\\\\.\\pipe\\dockerDesktop
  * order they are tried: Docker, rootless Docker, Docker Desktop, podman, then the engines of
  * macOS's Docker alternatives (colima, OrbStack, Rancher Desktop, podman machine).
  */
-export function candidateSockets(env: NodeJS.ProcessEnv, platform: NodeJS.Platform = process.platform): string[] {
+export function candidateSockets(env: Environment, platform: string = process.platform): string[] {
   if (platform === 'win32') return WINDOWS_PIPES;
   const runtime = env.XDG_RUNTIME_DIR;
   const home = homeDir(env);
@@ -118,8 +119,8 @@ export const conflictingHostAndContext = () => usageError('conflicting options: 
  */
 export function resolveEngine(
   choice: EngineChoice = {},
-  env: NodeJS.ProcessEnv = process.env,
-  platform: NodeJS.Platform = process.platform,
+  env: Environment = process.env,
+  platform: string = process.platform,
 ): EngineAddress {
   if (choice.context !== undefined && choice.host !== undefined) throw conflictingHostAndContext();
   const dir = configDir(choice.configDir, env);
@@ -132,7 +133,7 @@ export function resolveEngine(
   return defaultSocket(env, platform);
 }
 
-function defaultSocket(env: NodeJS.ProcessEnv, platform: NodeJS.Platform): EngineAddress {
+function defaultSocket(env: Environment, platform: string): EngineAddress {
   const candidates = candidateSockets(env, platform);
   // A pipe is no file to stat; on Windows its existence is what can be asked.
   const found = candidates.find(platform === 'win32' ? existsSync : isSocket);

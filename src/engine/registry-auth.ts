@@ -2,6 +2,7 @@ import { execFile } from 'node:child_process';
 import { DpullError, ExitCode, usageError } from '../errors.js';
 import { sanitize } from '../sanitize.js';
 import { parseConfig, type DockerConfig } from './docker-config.js';
+import type { Environment } from '../environment.js';
 
 /** Docker Hub's key in config.json, as the docker CLI writes it. */
 export const DOCKER_HUB_KEY = 'https://index.docker.io/v1/';
@@ -83,7 +84,7 @@ function fromAuths(config: DockerConfig, key: string): Credentials | undefined {
  * DOCKER_AUTH_CONFIG's `auths` first, then `credHelpers[registry]`, then `credsStore`, then
  * `auths` (then any key with the same host). `e30=` when there is nothing.
  */
-export async function resolveAuth(domain: string, config: DockerConfig, env: NodeJS.ProcessEnv = process.env): Promise<string> {
+export async function resolveAuth(domain: string, config: DockerConfig, env: Environment = process.env): Promise<string> {
   const key = registryKey(domain);
   let credentials: Credentials | undefined;
   if (env.DOCKER_AUTH_CONFIG) credentials = fromAuths(parseConfig(env.DOCKER_AUTH_CONFIG, 'DOCKER_AUTH_CONFIG'), key);

@@ -71,7 +71,8 @@ export function requestEngine(address: EngineAddress, req: EngineRequest): Promi
   }
   const target = connectionTarget(address);
   const tls = address.kind === 'tcp' ? address.tls : undefined;
-  const tlsOptions = tls && { ca: tls.ca, cert: tls.cert, key: tls.key, rejectUnauthorized: tls.verify };
+  const asBuffer = (bytes: Uint8Array | undefined) => (bytes === undefined ? undefined : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+  const tlsOptions = tls && { ca: asBuffer(tls.ca), cert: asBuffer(tls.cert), key: asBuffer(tls.key), rejectUnauthorized: tls.verify };
   return new Promise((resolve, reject) => {
     const request = (tls ? https : http).request({
       ...tlsOptions,

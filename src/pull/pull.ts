@@ -7,6 +7,7 @@ import { usageError } from '../errors.js';
 import { streamPullEvents } from './pull-events.js';
 import { configDir, readDockerConfig } from '../engine/docker-config.js';
 import { resolveAuth } from '../engine/registry-auth.js';
+import type { Environment } from '../environment.js';
 
 /**
  * Engine choice (`host`: `unix:///path` or `tcp://host:port`; `context`; TLS) as the docker CLI
@@ -24,7 +25,7 @@ export interface PullOptions extends EngineChoice {
   /** `X-Registry-Auth` header value (base64url JSON); by default found like the docker CLI does (resolveAuth). */
   registryAuth?: string;
   /** Environment to read DOCKER_HOST from; default process.env. */
-  env?: NodeJS.ProcessEnv;
+  env?: Environment;
   /** Milliseconds, for elapsed times and speeds; default performance.now. */
   clock?: () => number;
 }

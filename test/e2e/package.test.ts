@@ -1,7 +1,7 @@
 // The published package as a user meets it: packed, installed into an empty folder with no
 // network, run through npm's bin link, and imported as a library.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdirSync, readdirSync, readFileSync, existsSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, existsSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { inspectImage, removeAllImages, stack } from '../support/stack.js';
@@ -19,13 +19,36 @@ beforeAll(() => {
   const tarball = execFileSync('npm', ['pack', '--ignore-scripts', '--silent', '--pack-destination', work], { cwd: root, encoding: 'utf8' }).trim().split('\n').at(-1);
   mkdirSync(app);
   execFileSync('npm', ['init', '-y'], { cwd: app, stdio: 'ignore', env: offline });
-  execFileSync('npm', ['install', `${work}/${tarball}`], { cwd: app, stdio: 'ignore', env: offline });
+  const install = spawnSync('npm', ['install', `${work}/${tarball}`], { cwd: app, encoding: 'utf8', env: offline });
+  installWarnings = `${install.stdout}${install.stderr}`.split('\n').filter((l) => /warn/i.test(l));
 });
+let installWarnings: string[] = [];
 
 const npx = (...args: string[]) =>
   spawnSync('npx', ['--offline', 'dpull', ...args], { cwd: app, encoding: 'utf8', env: { ...offline, DOCKER_HOST: s.dockerHost } });
 
 describe('npm pack → install offline → npx dpull', () => {
+  test('installs without a warning (no install-time scripts), with its licence', () => {
+    expect(installWarnings).toEqual([]);
+    expect(readFileSync(`${app}/node_modules/dpull/LICENSE`, 'utf8')).toMatch(/^MIT License/);
+  });
+
+  test('its types compile in a strict TypeScript program that has no @types/node', () => {
+    writeFileSync(`${app}/index.ts`, [
+      "import { pull, parseReference, resolveEngine, DpullError, type PullResult, type PullEvent } from 'dpull';",
+      "const p = pull('nginx:1.27', { host: 'ssh://build-1' });",
+      'export const result: Promise<PullResult> = p.result;',
+      'export const first = async (): Promise<PullEvent | undefined> => { for await (const e of p) return e; return undefined; };',
+      "export const name: string = parseReference('nginx').name;",
+      "export const kind: 'unix' | 'tcp' | 'ssh' | 'npipe' = resolveEngine({ host: 'ssh://x' }).kind;",
+      'export const unreachable = (e: unknown) => e instanceof DpullError && e.exitCode === 3;',
+    ].join('\n'));
+    writeFileSync(`${app}/tsconfig.json`, JSON.stringify({ compilerOptions: { module: 'nodenext', moduleResolution: 'nodenext', target: 'es2022', strict: true, noEmit: true, types: [], skipLibCheck: false } }));
+    const tsc = spawnSync(`${root}/node_modules/.bin/tsc`, ['-p', app], { encoding: 'utf8' });
+    expect(tsc.stdout + tsc.stderr).toBe('');
+    expect(tsc.status).toBe(0);
+  });
+
   test('installs no dependency tree', () => {
     expect(readdirSync(`${app}/node_modules`).filter((d) => !d.startsWith('.'))).toEqual(['dpull']);
   });
