@@ -5,7 +5,7 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 export DPULL_STACK_DIR=${DPULL_STACK_DIR:-/tmp/dpull-demo} DPULL_REGISTRY_PORT=${DPULL_REGISTRY_PORT:-5741}
-export DPULL_SLOW_RATE=${DPULL_SLOW_RATE:-700000}
+export DPULL_SLOW_RATE=${DPULL_SLOW_RATE:-700000} DPULL_STACK_EXTRAS=0
 [ "$(id -u)" = 0 ] || { echo "demo: run as root (it starts its own dockerd and registry)" >&2; exit 1; }
 [ "${DPULL_DEMO_KEEP:-}" = 1 ] || trap 'bash "$here/test-stack.sh" down' EXIT
 echo "demo: starting a local engine and registry and building demo images (about a minute)…"

@@ -19,6 +19,7 @@ SSH_NO_DOCKER_PORT=$((REGISTRY_PORT + 6)) # the same sshd where `docker` is not 
 # Docker 26 (containerd image store) is unpacked from Debian 13's packages into this folder once,
 # never installed over the system's packages; kept between runs (it is a download, not test state).
 DOCKER26_DIR=${DPULL_DOCKER26_DIR:-/var/cache/dpull-test/docker26}
+EXTRAS=${DPULL_STACK_EXTRAS:-1} # 0: no Docker 26, no sshd (the demo needs neither)
 SLOW_RATE=${DPULL_SLOW_RATE:-2000000}   # bytes per second through the throttling proxy
 here=$(cd "$(dirname "$0")" && pwd)
 
@@ -173,7 +174,7 @@ up() {
   [ "$(id -u)" = 0 ] || { log "must run as root"; exit 1; }
   down quiet
   install_missing
-  fetch_docker26
+  [ "$EXTRAS" = 0 ] || fetch_docker26
   mkdir -p "$STACK_DIR"
   local sock="$STACK_DIR/docker.sock"
 
@@ -214,8 +215,10 @@ up() {
   wait_for 30 curl -fsS --unix-socket "$STACK_DIR/podman/podman.sock" http://localhost/_ping ||
     { log "podman system service did not start"; tail -20 "$STACK_DIR/podman/log" >&2; exit 1; }
 
-  start_docker26
-  start_sshd "$sock"
+  if [ "$EXTRAS" != 0 ]; then
+    start_docker26
+    start_sshd "$sock"
+  fi
 
   # Debian's docker client (same release as the daemon) builds with the classic builder.
   docker() { /usr/bin/docker "$@"; }
