@@ -8,8 +8,29 @@ const graphemes = new Intl.Segmenter(undefined, { granularity: 'grapheme' });
 // string-width's full grapheme and East Asian width analysis (the costly part of a frame).
 const ONE_COLUMN_EACH = /^[\x20-\x7e█░·…✔✘↓]*$/;
 
+// Terminals count columns a code point at a time, string-width a grapheme at a time: a spacing
+// mark inside a grapheme (Thai's SARA AM, Bengali's conjuncts) takes a column there that
+// string-width leaves out, and some terminals give a mark with no base a column. A grapheme is
+// counted at the largest of the ways, so that a line is never wider than it was measured.
+const SPACING_MARK = /[\p{Mc}\u0e33\u0eb3]/gu;
+const STARTS_WITH_MARK = /^\p{M}/u;
+
+function graphemeWidth(g: string): number {
+  const whole = stringWidth(g);
+  let perCodePoint = 0;
+  for (const cp of g) perCodePoint += stringWidth(cp);
+  const spacingMarks = g.match(SPACING_MARK)?.length ?? 0;
+  const loneMark = STARTS_WITH_MARK.test(g) ? 1 : 0;
+  return Math.max(whole, perCodePoint, whole + spacingMarks - loneMark, loneMark);
+}
+
 /** Display width of text, wide and combining characters counted as the terminal does. */
-export const textWidth = (text: string) => (ONE_COLUMN_EACH.test(text) ? text.length : stringWidth(text));
+export function textWidth(text: string): number {
+  if (ONE_COLUMN_EACH.test(text)) return text.length;
+  let width = 0;
+  for (const { segment } of graphemes.segment(text)) width += graphemeWidth(segment);
+  return width;
+}
 
 /** Display width of a line. */
 export const lineWidth = (line: Line) => line.reduce((sum, s) => sum + textWidth(s.text), 0);
