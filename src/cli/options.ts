@@ -48,10 +48,15 @@ function parsePlatform(value: string): string {
   return platform;
 }
 
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 function parseTimeout(value: string): number {
   const ms = parseDuration(value);
   if (ms === undefined) throw usageError(`invalid --timeout "${value}": expected a duration such as 30s, 500ms or 2m`);
-  return ms;
+  // A timer holds whole milliseconds below 2^31 (about 24 days); outside that Node would fire at once.
+  if (ms < 1) throw usageError(`invalid --timeout "${value}": the shortest is 1ms`);
+  if (ms > MAX_TIMER_MS) throw usageError(`invalid --timeout "${value}": the longest is 596h (2^31-1 ms, what a timer holds)`);
+  return Math.round(ms);
 }
 
 function parseParallel(value: string): number {

@@ -68,6 +68,9 @@ export function runPulls(
   );
 }
 
+/** What --ignore-pull-failures ignores: a pull that failed, an engine that could not be reached. */
+const ignorable = (code: number) => code === ExitCode.pullFailed || code === ExitCode.engineUnreachable;
+
 /**
  * The run's exit code: 0 when every pull succeeded, else the worst (the highest) of the codes,
  * an interrupt above all. With --ignore-pull-failures, failed pulls and unreachable engines do
@@ -79,7 +82,7 @@ export function exitCodeOf(outcomes: Outcome[], ignorePullFailures: boolean): nu
     if (outcome.kind === 'interrupted') return outcome.exitCode;
     if (outcome.kind !== 'failed') continue;
     const failure = outcome.error.exitCode;
-    if (ignorePullFailures && (failure === ExitCode.pullFailed || failure === ExitCode.engineUnreachable)) continue;
+    if (ignorePullFailures && ignorable(failure)) continue;
     code = Math.max(code, failure);
   }
   return code;
@@ -89,6 +92,8 @@ export function exitCodeOf(outcomes: Outcome[], ignorePullFailures: boolean): nu
 export function failureList(plans: PlannedPull[], outcomes: Outcome[], ignored: boolean): string {
   const failed = outcomes.flatMap((outcome, i) => (outcome.kind === 'failed' ? [{ plan: plans[i], error: outcome.error }] : []));
   if (failed.length === 0) return '';
-  const head = `dpull: ${ignored ? 'warning: ' : ''}${failed.length} of ${plans.length} pulls failed${ignored ? ' (ignored)' : ''}:\n`;
-  return head + failed.map(({ plan, error }) => `  ${pullName(pullLabel(plan))}: ${error.message}\n`).join('');
+  // A warning only when every failure is one the flag ignores (not, say, a bad config file).
+  const warning = ignored && failed.every(({ error }) => ignorable(error.exitCode));
+  const head = `dpull: ${warning ? 'warning: ' : ''}${failed.length} of ${plans.length} pulls failed${warning ? ' (ignored)' : ''}:\n`;
+  return head + failed.map(({ plan, error }) => `  ${pullName(pullLabel(plan))}: ${sanitize(error.message)}\n`).join('');
 }

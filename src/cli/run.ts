@@ -47,7 +47,7 @@ function pullOptions(options: CliOptions, env: NodeJS.ProcessEnv): PullOptions {
 
 /** Runs the dpull command; resolves with the exit code. Never throws. */
 export async function runCli(args: string[], io: CliIO): Promise<number> {
-  const printError = (message: string) => io.stderr.write(`dpull: ${message}\n`);
+  const printError = (message: string) => io.stderr.write(`dpull: ${sanitize(message)}\n`);
   let options: CliOptions;
   try {
     options = parseOptions(args, version(), { out: (s) => io.stdout.write(s), err: (s) => io.stderr.write(s) });
@@ -82,7 +82,7 @@ export async function runCli(args: string[], io: CliIO): Promise<number> {
     const { engine } = prepared;
     if (engine.kind !== 'tcp' || engine.tls !== undefined || isLoopback(engine) || mode === 'json' || warned.has(engine.url)) continue;
     warned.add(engine.url);
-    io.stderr.write(`dpull: warning: ${engine.url} is not encrypted: anyone who can reach that port has root on the engine's host\n`);
+    io.stderr.write(`dpull: warning: ${sanitize(engine.url)} is not encrypted: anyone who can reach that port has root on the engine's host\n`);
   }
   if ((mode === 'tty' || mode === 'plain') && plans.length === 1 && plans[0].prepared.defaultTag) {
     io.stderr.write(`Using default tag: ${DEFAULT_TAG}\n`);

@@ -20,10 +20,13 @@ export const versionAtLeast = (version: string, min: string) => compareVersions(
  * ours and the engine's, so a request never asks for more than the engine speaks.
  */
 export async function negotiateApiVersion(address: EngineAddress, signal?: AbortSignal): Promise<string> {
-  const response = await requestEngine(address, { method: 'GET', path: '/_ping', signal });
+  const response = await requestEngine(address, { method: 'GET', path: '/_ping', signal, probe: true });
   const header = response.headers['api-version'];
   const body = await readBody(response, 4096);
   const engineVersion = typeof header === 'string' && /^\d+\.\d+$/.test(header) ? header : undefined;
+  if (/HTTP request to an HTTPS server/.test(body)) {
+    throw new DpullError(`${address.url} speaks TLS: use --tlsverify (with its CA and a client certificate), or --tls`, ExitCode.engineUnreachable);
+  }
   if (response.statusCode !== 200 || (engineVersion === undefined && body.trim() !== 'OK')) {
     throw new DpullError(
       `${address.url} does not answer like a Docker engine (GET /_ping: HTTP ${response.statusCode})`,

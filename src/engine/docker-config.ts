@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
-import { homedir } from 'node:os';
-import { join } from 'node:path';
+import { userInfo } from 'node:os';
+import { isAbsolute, join } from 'node:path';
 import { usageError } from '../errors.js';
+import { jsonErrorWhere } from '../json-error.js';
 import type { Environment } from '../environment.js';
 
 /** The parts of the docker CLI's config.json that a pull uses. */
@@ -15,7 +16,18 @@ export interface DockerConfig {
 }
 
 /** The user's home: HOME as the environment says it, else the account's. */
-export const homeDir = (env: Environment) => env.HOME ?? homedir();
+export function homeDir(env: Environment): string {
+  // An empty or relative HOME would put ~/.docker in the working directory, where a cloned
+  // repository could choose the engine and receive credentials: the account's home instead.
+  if (env.HOME !== undefined && isAbsolute(env.HOME)) return env.HOME;
+  try {
+    const { homedir } = userInfo();
+    if (isAbsolute(homedir)) return homedir;
+  } catch {
+    // no account entry
+  }
+  return '/nonexistent';
+}
 
 /** `--config`, else DOCKER_CONFIG, else ~/.docker, as the docker CLI does. */
 export function configDir(flag: string | undefined, env: Environment): string {
@@ -41,7 +53,8 @@ export function parseConfig(text: string, source: string): DockerConfig {
   try {
     raw = JSON.parse(text);
   } catch (err) {
-    throw usageError(`${source} is not valid JSON: ${(err as Error).message}`);
+    // Not JSON.parse's message: it quotes the text around the fault, which may be a password.
+    throw usageError(`${source} is not valid JSON: ${jsonErrorWhere(text)}`);
   }
   const bad = (what: string) => usageError(`${source}: ${what}`);
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) throw bad('expected a JSON object');

@@ -1,7 +1,8 @@
-import { createHash } from 'node:crypto';
+import { createHash, createPrivateKey, X509Certificate } from 'node:crypto';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { DpullError, ExitCode, usageError } from '../errors.js';
+import { jsonErrorWhere } from '../json-error.js';
 import { parseEngineUrl, DEFAULT_SOCKET, type EngineAddress, type EngineTls } from './address.js';
 import { configDir, homeDir, readDockerConfig } from './docker-config.js';
 import type { Environment } from '../environment.js';
@@ -41,12 +42,50 @@ function tlsFrom(choice: EngineChoice, env: Environment): EngineTls | undefined 
   const ca = pick(choice.tlsCaCert, 'ca.pem');
   const cert = pick(choice.tlsCert, 'cert.pem');
   const key = pick(choice.tlsKey, 'key.pem');
-  return {
+  return checkedTls({
     verify,
     ...(ca !== undefined && { ca: readOrFail(ca, 'CA certificate') }),
     ...(cert !== undefined && { cert: readOrFail(cert, 'client certificate') }),
     ...(key !== undefined && { key: readOrFail(key, 'client key') }),
-  };
+  }, { ca, cert, key });
+}
+
+/**
+ * TLS files that are not what they say would fail the handshake with OpenSSL's words, or not at
+ * all until later: said here, naming the file, before anything is sent (exit 2).
+ */
+function checkedTls(tls: EngineTls, files: { ca?: string; cert?: string; key?: string }): EngineTls {
+  const bad = (what: string, file: string | undefined, why: string) => usageError(`the ${what} ${file ?? ''} ${why}`.replace('  ', ' '));
+  let certificate: X509Certificate | undefined;
+  if (tls.ca !== undefined) {
+    try {
+      new X509Certificate(tls.ca);
+    } catch {
+      throw bad('CA certificate', files.ca, 'is not a PEM certificate');
+    }
+  }
+  if (tls.cert !== undefined) {
+    try {
+      certificate = new X509Certificate(tls.cert);
+    } catch {
+      throw bad('client certificate', files.cert, 'is not a PEM certificate');
+    }
+  }
+  if (tls.key !== undefined) {
+    let key;
+    try {
+      key = createPrivateKey(Buffer.from(tls.key));
+    } catch {
+      throw bad('client key', files.key, 'is not a PEM private key (or it is encrypted)');
+    }
+    if (certificate !== undefined && !certificate.checkPrivateKey(key)) {
+      throw bad('client key', files.key, `is not the key of the client certificate ${files.cert ?? ''}`.trimEnd());
+    }
+  }
+  if ((tls.cert === undefined) !== (tls.key === undefined)) {
+    throw usageError(tls.cert === undefined ? `a client key ${files.key ?? ''} needs its certificate (--tlscert)` : `a client certificate ${files.cert ?? ''} needs its key (--tlskey)`);
+  }
+  return tls;
 }
 
 /** A context's endpoint, from contexts/meta/<sha256 of its name>/meta.json and contexts/tls/…. */
@@ -56,10 +95,11 @@ function contextAddress(name: string, dir: string): EngineAddress | undefined {
   const metaFile = join(dir, 'contexts', 'meta', id, 'meta.json');
   if (!existsSync(metaFile)) throw usageError(`context "${name}" does not exist (no ${metaFile})`);
   let endpoint: { Host?: unknown; SkipTLSVerify?: unknown } | undefined;
+  const text = readOrFail(metaFile, 'context file').toString('utf8');
   try {
-    endpoint = (JSON.parse(readFileSync(metaFile, 'utf8')) as { Endpoints?: { docker?: typeof endpoint } }).Endpoints?.docker;
-  } catch (err) {
-    throw usageError(`${metaFile} is not valid JSON: ${(err as Error).message}`);
+    endpoint = (JSON.parse(text) as { Endpoints?: { docker?: typeof endpoint } }).Endpoints?.docker;
+  } catch {
+    throw usageError(`${metaFile} is not valid JSON: ${jsonErrorWhere(text)}`);
   }
   if (typeof endpoint?.Host !== 'string') throw usageError(`${metaFile}: the context has no docker endpoint`);
   const tlsDir = join(dir, 'contexts', 'tls', id, 'docker');
@@ -67,7 +107,10 @@ function contextAddress(name: string, dir: string): EngineAddress | undefined {
   const [ca, cert, key] = [file('ca.pem'), file('cert.pem'), file('key.pem')];
   const tls: EngineTls | undefined =
     ca ?? cert ?? key
-      ? { verify: endpoint.SkipTLSVerify !== true, ...(ca && { ca }), ...(cert && { cert }), ...(key && { key }) }
+      ? checkedTls(
+          { verify: endpoint.SkipTLSVerify !== true, ...(ca && { ca }), ...(cert && { cert }), ...(key && { key }) },
+          { ca: join(tlsDir, 'ca.pem'), cert: join(tlsDir, 'cert.pem'), key: join(tlsDir, 'key.pem') },
+        )
       : undefined;
   return parseEngineUrl(endpoint.Host, tls);
 }

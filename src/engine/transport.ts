@@ -3,6 +3,7 @@ import https from 'node:https';
 import type { Socket } from 'node:net';
 import type { EngineAddress } from './address.js';
 import { DpullError, ExitCode } from '../errors.js';
+import { sanitize } from '../sanitize.js';
 import { SshConnection } from './ssh-connection.js';
 
 export interface EngineRequest {
@@ -10,6 +11,8 @@ export interface EngineRequest {
   path: string;
   headers?: Record<string, string>;
   signal?: AbortSignal;
+  /** The first request to an engine (`/_ping`): a failure before its answer means no engine there (exit 3). */
+  probe?: boolean;
 }
 
 /** Why a connection to the engine failed, in words a user can act on. */
@@ -36,6 +39,9 @@ function describeConnectError(address: EngineAddress, err: NodeJS.ErrnoException
       return `cannot connect to ${where}: TLS: the engine's certificate is not for this host name`;
     case 'CERT_HAS_EXPIRED':
       return `cannot connect to ${where}: TLS: the engine's certificate has expired`;
+    case 'EPROTO':
+    case 'ERR_SSL_WRONG_VERSION_NUMBER':
+      return `cannot connect to ${where}: it does not speak TLS (a plain-HTTP port: leave out --tls/--tlsverify, or use the engine's TLS port)`;
     case 'ECONNRESET':
       return `cannot connect to ${where}: the connection was reset (a TLS port without --tls, or a client certificate the engine refused?)`;
     case 'ETIMEDOUT':
@@ -43,8 +49,22 @@ function describeConnectError(address: EngineAddress, err: NodeJS.ErrnoException
     case 'ENETUNREACH':
       return `cannot connect to ${where}: host unreachable`;
     default:
-      return `cannot connect to ${where}: ${err.message}`;
+      return `cannot connect to ${where}: ${sanitize(err.message.split("\n")[0])}`;
   }
+}
+
+/**
+ * Something answered the first request, but not in HTTP an engine speaks: a garbled answer, a
+ * header too large, or a connection closed at once (a TLS port spoken to in plain HTTP).
+ */
+function notAnEngine(address: EngineAddress, tls: boolean, err: NodeJS.ErrnoException): DpullError {
+  const where = `${address.url} does not answer like a Docker engine`;
+  const why =
+    err.code === 'HPE_HEADER_OVERFLOW' ? 'its answer has headers too large to be one'
+    : err.code?.startsWith('HPE_') ? 'its answer is not HTTP'
+    : err.code === 'ECONNRESET' && !tls ? 'it closed the connection at once (a TLS port? use --tlsverify)'
+    : err.code ?? 'the connection failed';
+  return new DpullError(`${where}: ${why}`, ExitCode.engineUnreachable, { cause: err });
 }
 
 /** How node:http reaches the engine: a socket path (unix, a Windows pipe), a host, or ssh's stdio. */
@@ -98,6 +118,7 @@ export function requestEngine(address: EngineAddress, req: EngineRequest): Promi
       if (!connected) {
         return reject(new DpullError(describeConnectError(address, err), ExitCode.engineUnreachable, { cause: err }));
       }
+      if (req.probe === true) return reject(notAnEngine(address, tls !== undefined, err));
       reject(new DpullError(`the connection to the engine at ${address.url} failed: ${err.message}`, ExitCode.pullFailed, { cause: err }));
     });
     request.end();

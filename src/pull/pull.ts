@@ -108,7 +108,11 @@ export function startPull(prepared: PreparedPull | { error: unknown }, options: 
     const { reference } = prepared;
     const env = options.env ?? process.env;
     const registryAuth =
-      options.registryAuth ?? (await resolveAuth(reference.domain, readDockerConfig(configDir(options.configDir, env)), env));
+      options.registryAuth ??
+      (await resolveAuth(reference.domain, readDockerConfig(configDir(options.configDir, env)), env, {
+        ...(options.signal !== undefined && { signal: options.signal }),
+        ...(options.timeout !== undefined && { timeoutMs: options.timeout }),
+      }));
     const request = {
       engine,
       name: reference.name,

@@ -1,6 +1,7 @@
 import type { PullState } from '../state/pull-state.js';
 import type { PullEvent } from '../decode/pull-event.js';
 import type { DpullError } from '../errors.js';
+import { sanitize } from '../sanitize.js';
 
 // What every renderer implements and what it is told: below the renderers and the choice of one
 // (renderer.ts), so that imports run one way.
@@ -53,7 +54,7 @@ export interface RendererOptions extends DisplayOptions, PullLabel {
 }
 
 /** A pull's name on screen and in logs: the image, and the engine when a run has several. */
-export const pullName = (pull: PullLabel) => (pull.engine === undefined ? pull.label : `${pull.label} (${pull.engine})`);
+export const pullName = (pull: PullLabel) => sanitize(pull.engine === undefined ? pull.label : `${pull.label} (${pull.engine})`);
 
 /** The display of a whole run: a renderer per pull, closed once every pull has ended. */
 export interface PullDisplay {
@@ -63,4 +64,4 @@ export interface PullDisplay {
 }
 
 /** The one-line error every mode prints on stderr. */
-export const errorLine = (error: DpullError) => `dpull: ${error.message}`;
+export const errorLine = (error: DpullError) => `dpull: ${sanitize(error.message)}`;

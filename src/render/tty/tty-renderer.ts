@@ -4,6 +4,7 @@ import { palette } from '../colour.js';
 import { interruptedLine, renderFrame } from './frame.js';
 import { resultLines } from '../result-lines.js';
 import { LiveRegion } from './live-region.js';
+import { sanitize } from '../../sanitize.js';
 
 /**
  * The live display of one pull on a terminal: a spinner until the first event, then the
@@ -16,7 +17,7 @@ export class TtyRenderer implements Renderer {
 
   constructor(private readonly options: RendererOptions) {
     this.c = palette(options.stream, options.env);
-    const title = `Pulling ${options.label}`;
+    const title = `Pulling ${sanitize(options.label)}`;
     this.region = new LiveRegion(options.stream, options.clock, (view) => {
       if (this.state === undefined || this.state.version === 0) return undefined;
       this.state.tick(view.now);
