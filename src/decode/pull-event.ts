@@ -1,4 +1,5 @@
 import { sanitize } from '../sanitize.js';
+import type { EngineImage } from '../engine/image-lookup.js';
 
 /** Where a layer is in its pull, from the engine's status text. */
 export type LayerPhase =
@@ -35,7 +36,12 @@ export type PullEvent =
   | { type: 'status'; message: string; upToDate: boolean }
   /** Any other line with text; shown as it is. */
   | { type: 'message'; message: string; id?: string }
-  | { type: 'error'; message: string };
+  | { type: 'error'; message: string }
+  /**
+   * Not from the stream: after it, the image as the engine holds it (`GET /images/json`), or a
+   * warning saying why that could not be had.
+   */
+  | ({ type: 'image' } & EngineImage);
 
 const LAYER_PHASES: Record<string, LayerPhase> = {
   'Pulling fs layer': 'pending',

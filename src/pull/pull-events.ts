@@ -3,6 +3,7 @@ import type { IncomingMessage } from 'node:http';
 import type { EngineAddress } from '../engine/address.js';
 import { negotiateApiVersion } from '../engine/api-version.js';
 import { requestPull } from '../engine/pull-request.js';
+import { lookUpImage } from '../engine/image-lookup.js';
 import { PullEventDecoder } from '../decode/event-stream.js';
 import type { PullEvent } from '../decode/pull-event.js';
 import { DpullError, pullError } from '../errors.js';
@@ -22,6 +23,10 @@ export interface PullEventsOptions {
   /** The engine has accepted the pull (its answer's headers came); its messages follow. */
   onAccepted?: () => void;
 }
+
+/** What the engine is asked about after the pull: `name:tag`, `name@digest`, or the repository with -a. */
+const lookupReference = (name: string, tag: string | undefined) =>
+  tag === undefined ? name : /^[a-z0-9]+(?:[.+_-][a-z0-9]+)*:/.test(tag) ? `${name}@${tag}` : `${name}:${tag}`;
 
 /**
  * Hands each chunk's events to `onBatch` as the chunk arrives, straight from the socket's data
@@ -84,7 +89,19 @@ export async function streamPullEvents(options: PullEventsOptions, onBatch: (eve
     options.onAccepted?.();
     // Any byte from the engine counts as life, chunk framing included.
     body.socket?.on('data', () => idle.touch());
-    await readEvents(body, onBatch);
+    let closed = false; // the engine's closing `Status:` line came
+    await readEvents(body, (events) => {
+      if (!closed && events.some((e) => e.type === 'status')) closed = true;
+      onBatch(events);
+    });
+    body.destroy();
+    idle.touch();
+    const image = await lookUpImage(engine, apiVersion, lookupReference(options.name, options.tag), options.tag === undefined, signal);
+    // A stream that ended without the engine's word of success is a success only if the image is there.
+    if (image === undefined && !closed) {
+      throw pullError(`the engine ended the pull without saying it succeeded, and it has no image ${lookupReference(options.name, options.tag)}`);
+    }
+    onBatch([{ type: 'image', ...(image ?? { warning: `the engine lists no image ${lookupReference(options.name, options.tag)}` }) }]);
   } catch (err) {
     if (signal.aborted) throw signal.reason;
     if (err instanceof DpullError) throw err;

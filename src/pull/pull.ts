@@ -3,6 +3,9 @@ import { resolveEngine, type EngineChoice } from '../engine/engine-resolution.js
 import { formatReference, parseReference, withDefaultTag, type ImageReference } from '../reference/reference.js';
 import type { PullEvent } from '../decode/pull-event.js';
 import { PullState } from '../state/pull-state.js';
+import { pullResult, type PullResult } from '../state/pull-result.js';
+
+export type { PullResult };
 import { usageError } from '../errors.js';
 import { streamPullEvents } from './pull-events.js';
 import { configDir, readDockerConfig } from '../engine/docker-config.js';
@@ -30,16 +33,6 @@ export interface PullOptions extends EngineChoice {
   clock?: () => number;
 }
 
-export interface PullResult {
-  /** The full reference pulled: `docker.io/library/nginx:1.27`. */
-  reference: string;
-  digest?: string;
-  upToDate: boolean;
-  /** Bytes downloaded in this pull (layers the engine had are not counted). */
-  bytes: number;
-  layers: { total: number; pulled: number; reused: number };
-  elapsedMs: number;
-}
 
 /** A running pull: iterate it for its events; `result` settles when it ends (rejects on any failure). */
 export interface Pull extends AsyncIterable<PullEvent> {
@@ -129,16 +122,7 @@ export function startPull(prepared: PreparedPull | { error: unknown }, options: 
       for (const listener of listeners) listener(batch);
     });
     state.succeed();
-    const totals = state.totals(clock());
-    const last = state.tags.at(-1);
-    return {
-      reference: formatReference(reference),
-      ...(last?.digest !== undefined && { digest: last.digest }),
-      upToDate: last?.upToDate === true,
-      bytes: totals.downloadedBytes,
-      layers: { total: totals.layers, pulled: totals.pulled, reused: totals.reused },
-      elapsedMs: Math.round(totals.elapsedMs),
-    };
+    return pullResult(state, formatReference(reference), clock());
   };
 
   const start = () => {

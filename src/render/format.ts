@@ -1,3 +1,5 @@
+import type { EngineImage } from '../engine/image-lookup.js';
+
 /** Byte counts in decimal units, as the docker CLI and registries report them. */
 export function formatBytes(bytes: number): string {
   const units = ['B', 'kB', 'MB', 'GB', 'TB'];
@@ -27,3 +29,14 @@ export const formatPercent = (current: number, total: number) =>
 
 /** Layers whose bytes are all in but which are not done yet. */
 export const unpackingPart = (layers: number) => `unpacking ${layers} layer${layers === 1 ? '' : 's'}`;
+
+/** The engine's view of a pulled image in words: `sha256:3227fda12a33`, `50.3 MB on disk`, `linux/amd64`. */
+export function imageParts(image: EngineImage | undefined): string[] {
+  if (image === undefined) return [];
+  return [
+    ...(image.id !== undefined ? [image.id.replace(/^(sha256:)?([0-9a-f]{12})[0-9a-f]*$/, '$1$2')] : []),
+    ...(image.images !== undefined ? [`${image.images} image${image.images === 1 ? '' : 's'}`] : []),
+    ...(image.size !== undefined ? [`${formatBytes(image.size)} on disk`] : []),
+    ...(image.platform !== undefined ? [image.platform] : []),
+  ];
+}

@@ -2,6 +2,7 @@ import type { PullEvent } from '../decode/pull-event.js';
 import { FINISHED, applyLayerEvent, newLayer, type LayerRecord } from './layer-state.js';
 import { RateMeter } from './rate.js';
 import type { LayerPhase } from '../decode/pull-event.js';
+import type { EngineImage } from '../engine/image-lookup.js';
 
 const UNPACKING: ReadonlySet<LayerPhase> = new Set(['verifying', 'downloaded', 'extracting']);
 
@@ -41,6 +42,12 @@ export interface PullTotals {
   elapsedMs: number;
 }
 
+// Whatever an engine sends, what is kept stays bounded: a real image has at most a few hundred
+// layers and a handful of messages; the display and the result need no more.
+const MAX_LAYERS = 1000;
+const MAX_MESSAGES = 100;
+const MAX_TAGS = 10_000;
+
 /**
  * Everything the renderers show, built from the events alone. Pure apart from the clock
  * readings it is handed: no I/O, no timers.
@@ -49,7 +56,13 @@ export class PullState {
   /** Layers in order of first appearance. */
   readonly layers = new Map<string, LayerRecord>();
   readonly tags: TagResult[] = [];
+  /** The latest other messages (at most MAX_MESSAGES); `messageCount` counts them all. */
   readonly messages: string[] = [];
+  messageCount = 0;
+  /** Layer events of ids beyond MAX_LAYERS, not kept (an engine gone wrong, or a hostile one). */
+  ignoredLayerEvents = 0;
+  /** After a successful pull: the image as the engine holds it, or why that is not known. */
+  image?: EngineImage;
   error?: string;
   /** Events applied; the renderers use it to tell whether anything changed. */
   version = 0;
@@ -62,10 +75,16 @@ export class PullState {
     this.version++;
     switch (event.type) {
       case 'pulling':
+        if (this.tags.length >= MAX_TAGS) this.tags.shift();
         this.tags.push({ tag: event.tag, repository: event.repository });
         break;
       case 'layer': {
-        const before = this.layers.get(event.id) ?? newLayer(event.id);
+        const known = this.layers.get(event.id);
+        if (known === undefined && this.layers.size >= MAX_LAYERS) {
+          this.ignoredLayerEvents++;
+          break;
+        }
+        const before = known ?? newLayer(event.id);
         const after = applyLayerEvent(before, event);
         this.layers.set(event.id, after);
         this.downloadedBytes += after.downloaded - before.downloaded;
@@ -79,11 +98,18 @@ export class PullState {
         Object.assign(this.currentTag(), { status: event.message, upToDate: event.upToDate });
         break;
       case 'message':
+        this.messageCount++;
+        if (this.messages.length >= MAX_MESSAGES) this.messages.shift();
         this.messages.push(event.message);
         break;
       case 'error':
         this.error = event.message;
         break;
+      case 'image': {
+        const { type: _, ...image } = event;
+        this.image = image;
+        break;
+      }
     }
   }
 

@@ -1,5 +1,6 @@
 import type { PullEvent } from '../../decode/pull-event.js';
 import type { PullState } from '../../state/pull-state.js';
+import { pullResult } from '../../state/pull-result.js';
 import { errorLine, type Outcome, type Renderer, type RendererOptions } from '../renderer-interface.js';
 
 /**
@@ -9,7 +10,8 @@ import { errorLine, type Outcome, type Renderer, type RendererOptions } from '..
  *   pulling  {tag, repository}                 a tag's block begins
  *   layer    {layer, status, phase, current?, total?, units?, retryIn?}
  *   digest   {digest}       status {message, upToDate}       message {message}
- *   result   {reference, digest?, bytes, layers: {total, pulled, reused}, elapsedMs}   last line on success
+ *   result   {reference, digest?, upToDate, bytes, layers: {total, pulled, reused}, elapsedMs,
+ *             imageId?, size?, platform?, images?, warning?}                        last line on success
  *   error    {message, exitCode}                                                      last line on failure
  */
 export class JsonRenderer implements Renderer {
@@ -21,7 +23,8 @@ export class JsonRenderer implements Renderer {
     let lines = '';
     for (const event of events) {
       // An in-stream error ends the pull: the final `error` object reports it once.
-      if (event.type === 'error') continue;
+      // The image lookup after the pull is reported in the `result` object.
+      if (event.type === 'error' || event.type === 'image') continue;
       lines += this.line(this.fields(event));
     }
     if (lines !== '') this.options.out.write(lines);
@@ -29,20 +32,7 @@ export class JsonRenderer implements Renderer {
 
   finish(state: PullState, outcome: Outcome): void {
     if (outcome.kind === 'pulled') {
-      const totals = state.totals(this.options.clock());
-      const last = state.tags.at(-1);
-      const digest = last?.digest;
-      this.options.out.write(
-        this.line({
-          type: 'result',
-          reference: this.options.reference,
-          ...(digest !== undefined && { digest }),
-          upToDate: last?.upToDate === true,
-          bytes: totals.downloadedBytes,
-          layers: { total: totals.layers, pulled: totals.pulled, reused: totals.reused },
-          elapsedMs: Math.round(totals.elapsedMs),
-        }),
-      );
+      this.options.out.write(this.line({ type: 'result', ...pullResult(state, this.options.reference, this.options.clock()) }));
       return;
     }
     const [message, exitCode] =
@@ -52,7 +42,7 @@ export class JsonRenderer implements Renderer {
     if (outcome.kind === 'failed' && this.options.several !== true) this.options.stream.write(`${errorLine(outcome.error)}\n`);
   }
 
-  private fields(event: Exclude<PullEvent, { type: 'error' }>): Record<string, unknown> {
+  private fields(event: Exclude<PullEvent, { type: 'error' | 'image' }>): Record<string, unknown> {
     if (event.type !== 'layer') return { ...event };
     const { id, ...rest } = event;
     return { ...rest, layer: id };

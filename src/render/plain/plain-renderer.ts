@@ -1,10 +1,11 @@
+import type { PullEvent } from '../../decode/pull-event.js';
 import { isCI } from 'ci-info';
 import { errorLine, pullName, type Outcome, type Renderer, type RendererOptions } from '../renderer-interface.js';
 import type { PullState } from '../../state/pull-state.js';
 import type { LayerPhase } from '../../decode/pull-event.js';
 import type { LayerRecord } from '../../state/layer-state.js';
 import { palette } from '../colour.js';
-import { formatBytes, formatPercent, formatProgress, formatSpeed, unpackingPart } from '../format.js';
+import { formatBytes, formatPercent, formatProgress, formatSpeed, imageParts, unpackingPart } from '../format.js';
 import { formatDuration } from '../../units.js';
 import { resultLines } from '../result-lines.js';
 import { paint } from '../line.js';
@@ -22,8 +23,6 @@ export const progressIntervalSeconds = (env: NodeJS.ProcessEnv) => (isCI || env.
  */
 export class PlainRenderer implements Renderer {
   private readonly printedPhase = new Map<string, string>();
-  private printedTags = 0;
-  private printedMessages = 0;
   private lastProgressAt: number;
   private lastProgressBytes = 0;
   private readonly intervalMs: number;
@@ -46,14 +45,12 @@ export class PlainRenderer implements Renderer {
     this.grouped = true;
   }
 
-  update(state: PullState): void {
+  update(state: PullState, events: readonly PullEvent[]): void {
     const lines: string[] = [];
-    for (; this.printedTags < state.tags.length; this.printedTags++) {
-      const { tag, repository } = state.tags[this.printedTags];
-      if (repository !== undefined) lines.push(`${tag !== '' ? `${tag}: ` : ''}Pulling from ${repository}`);
-    }
-    for (; this.printedMessages < state.messages.length; this.printedMessages++) {
-      lines.push(state.messages[this.printedMessages]);
+    // Tags and messages as they come in this batch (the state keeps only the latest of them).
+    for (const event of events) {
+      if (event.type === 'pulling') lines.push(`${event.tag !== '' ? `${event.tag}: ` : ''}Pulling from ${event.repository}`);
+      else if (event.type === 'message') lines.push(event.message);
     }
     for (const layer of state.layers.values()) {
       const line = this.layerChange(layer);
@@ -65,7 +62,7 @@ export class PlainRenderer implements Renderer {
   }
 
   finish(state: PullState, outcome: Outcome): void {
-    this.update(state);
+    this.update(state, []);
     if (outcome.kind === 'pulled') {
       const c = palette(this.options.stream, this.options.env, false);
       this.write([...resultLines(state, c).map(paint), this.summary(state)]);
@@ -88,9 +85,11 @@ export class PlainRenderer implements Renderer {
     const seconds = t.elapsedMs / 1000;
     const digest = state.tags.at(-1)?.digest;
     const named = `${this.options.reference}${digest !== undefined ? ` (${digest})` : ''}`;
+    const image = imageParts(state.image);
+    const engineView = image.length > 0 ? `; image ${image.join(', ')}` : state.image?.warning !== undefined ? `; ${state.image.warning}` : '';
     // Nothing was pulled: say so, not "0 layers pulled".
     if (state.tags.length > 0 && state.tags.every((tag) => tag.upToDate === true)) {
-      return `Up to date: ${named}, checked in ${formatDuration(seconds)}`;
+      return `Up to date: ${named}, checked in ${formatDuration(seconds)}${engineView}`;
     }
     const speed = t.downloadedBytes > 0 && seconds > 0 ? ` at ${formatSpeed(t.downloadedBytes / seconds)}` : '';
     // Some engines (podman) report no sizes, some not all (Docker's containerd store skips quick
@@ -101,7 +100,7 @@ export class PlainRenderer implements Renderer {
         : `${formatBytes(t.downloadedBytes)}${t.unsizedLayers > 0 ? '+' : ''} downloaded${speed}`;
     return (
       `Pulled ${named} in ${formatDuration(seconds)}: ` +
-      `${bytes}, ${t.pulled} layer${t.pulled === 1 ? '' : 's'} pulled, ${t.reused} reused`
+      `${bytes}, ${t.pulled} layer${t.pulled === 1 ? '' : 's'} pulled, ${t.reused} reused${engineView}`
     );
   }
 

@@ -1,6 +1,6 @@
 import type { Palette, Style } from '../colour.js';
 import type { PullState, PullTotals } from '../../state/pull-state.js';
-import { formatBytes } from '../format.js';
+import { formatBytes, imageParts } from '../format.js';
 import { formatDuration } from '../../units.js';
 import type { Line } from '../line.js';
 import { foldLayers, foldLine, joinParts, layerLine, totalsParts, usableWidth, type View } from './frame.js';
@@ -53,12 +53,14 @@ function headerParts(section: Section, now: number): string[] {
     case 'pulled': {
       if (state === undefined) return ['pulled'];
       const t = state.totals(section.endedAt ?? now);
-      if (state.tags.length > 0 && state.tags.every((tag) => tag.upToDate === true)) return ['up to date'];
+      const image = imageParts(state.image).slice(0, 1); // the ID: which image each engine now has
+      if (state.tags.length > 0 && state.tags.every((tag) => tag.upToDate === true)) return ['up to date', ...image];
       return [
         plural(t.pulled, 'layer') + ' pulled',
         ...(t.reused > 0 ? [`${t.reused} reused`] : []),
         ...(t.downloadedBytes > 0 ? [formatBytes(t.downloadedBytes)] : []),
         formatDuration(t.elapsedMs / 1000),
+        ...image,
       ];
     }
   }

@@ -2,7 +2,7 @@ import { errorLine, type Outcome, type Renderer, type RendererOptions } from '..
 import type { PullState } from '../../state/pull-state.js';
 import { palette } from '../colour.js';
 import { interruptedLine, renderFrame } from './frame.js';
-import { resultLines } from '../result-lines.js';
+import { imageLine, resultLines } from '../result-lines.js';
 import { LiveRegion } from './live-region.js';
 import { sanitize } from '../../sanitize.js';
 
@@ -39,7 +39,10 @@ export class TtyRenderer implements Renderer {
   finish(state: PullState, outcome: Outcome): void {
     this.state = state;
     this.region.finish(outcome.kind !== 'interrupted');
-    if (outcome.kind === 'pulled') for (const line of resultLines(state, this.c)) this.region.writeLine(line);
+    if (outcome.kind === 'pulled') {
+      for (const line of resultLines(state, this.c)) this.region.writeLine(line);
+      this.region.writeLine(imageLine(state, this.options.reference, state.totals(this.options.clock()).elapsedMs, this.c));
+    }
     if (outcome.kind === 'interrupted') this.region.writeLine(interruptedLine(this.c));
     this.region.restore();
     // The error in full, wrapped if it must be: it is the one line the user needs whole.

@@ -1,0 +1,43 @@
+import type { PullState } from './pull-state.js';
+
+/** What a successful pull gives: the library's `result` and the json `result` line alike. */
+export interface PullResult {
+  /** The full reference pulled: `docker.io/library/nginx:1.27`. */
+  reference: string;
+  digest?: string;
+  upToDate: boolean;
+  /** Bytes downloaded in this pull (layers the engine had are not counted). */
+  bytes: number;
+  layers: { total: number; pulled: number; reused: number };
+  elapsedMs: number;
+  /** The engine's image ID (`sha256:…`), as `docker images` shows it. */
+  imageId?: string;
+  /** The image's size on disk as the engine reports it, in bytes. */
+  size?: number;
+  /** `os/arch[/variant]` of the image the engine holds. */
+  platform?: string;
+  /** With --all-tags: how many images of the repository the engine holds. */
+  images?: number;
+  /** Why the engine's view of the image is missing (the pull itself succeeded). */
+  warning?: string;
+}
+
+/** The result of a pull that has succeeded, from its state. */
+export function pullResult(state: PullState, reference: string, now: number): PullResult {
+  const totals = state.totals(now);
+  const last = state.tags.at(-1);
+  const image = state.image ?? {};
+  return {
+    reference,
+    ...(last?.digest !== undefined && { digest: last.digest }),
+    upToDate: state.tags.length > 0 && state.tags.every((tag) => tag.upToDate === true),
+    bytes: totals.downloadedBytes,
+    layers: { total: totals.layers, pulled: totals.pulled, reused: totals.reused },
+    elapsedMs: Math.round(totals.elapsedMs),
+    ...(image.id !== undefined && { imageId: image.id }),
+    ...(image.size !== undefined && { size: image.size }),
+    ...(image.platform !== undefined && { platform: image.platform }),
+    ...(image.images !== undefined && { images: image.images }),
+    ...(image.warning !== undefined && { warning: image.warning }),
+  };
+}
