@@ -11,6 +11,9 @@ import type { DisplayOptions, Outcome } from '../render/renderer-interface.js';
 import { ExitCode } from '../errors.js';
 import { sanitize } from '../sanitize.js';
 
+/** The signals that end a pull, and the exit code each gives (128 + its number). */
+const ENDING_SIGNALS = { SIGINT: ExitCode.interrupted, SIGTERM: ExitCode.terminated, SIGHUP: 129, SIGQUIT: 131 } as const;
+
 export interface CliIO {
   stdout: NodeJS.WriteStream;
   stderr: NodeJS.WriteStream;
@@ -92,19 +95,20 @@ export async function runCli(args: string[], io: CliIO): Promise<number> {
   const display = await createDisplay(mode, displayOptions(io, options), plans.length);
   const renderers = labels.map((label) => display.renderer(label));
 
+  // Every signal that ends dpull ends it the same way: the request aborted (the engine cancels
+  // the pull), the display closed and the terminal restored, then 128 + the signal's number.
   const controller = new AbortController();
   const onSignal = (signal: NodeJS.Signals) => {
-    if (controller.signal.aborted) process.exit(signal === 'SIGINT' ? ExitCode.interrupted : ExitCode.terminated);
-    controller.abort(new Interrupted(signal === 'SIGINT' ? ExitCode.interrupted : ExitCode.terminated));
+    const code = ENDING_SIGNALS[signal as keyof typeof ENDING_SIGNALS];
+    if (controller.signal.aborted) process.exit(code);
+    controller.abort(new Interrupted(code));
   };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  for (const signal of Object.keys(ENDING_SIGNALS)) process.on(signal, onSignal);
   let outcomes: Outcome[];
   try {
     outcomes = await runPulls(plans, renderers, { parallel: options.parallel, signal: controller.signal, clock: io.clock });
   } finally {
-    process.removeListener('SIGINT', onSignal);
-    process.removeListener('SIGTERM', onSignal);
+    for (const signal of Object.keys(ENDING_SIGNALS)) process.removeListener(signal, onSignal);
   }
   display.close();
 

@@ -20,7 +20,7 @@ describe('pulling through podman system service', () => {
     const done = new Set(run.stderr.split('\n').filter((l) => / [0-9a-f]{12}: Download complete$/.test(l)).map((l) => l.split(': ')[0]));
     // Eight layers (and podman also reports the image's config blob).
     expect(done.size).toBeGreaterThanOrEqual(8);
-    expect(run.stderr.trimEnd().split('\n').at(-1)).toMatch(new RegExp(`Pulled ${ref} in \\d+s: sizes not reported by the engine, ${done.size} layers pulled, 0 reused$`));
+    expect(run.stderr.trimEnd().split('\n').at(-1)).toMatch(new RegExp(`Pulled ${ref} in \\d+s: sizes not reported by the engine, ${done.size} layers pulled, 0 reused; image sha256:[0-9a-f]{12}, [\\d.]+ MB on disk, linux/amd64$`));
     expect((await engineRequest('GET', `/images/${encodeURIComponent(ref)}/json`, podmanSocket)).status).toBe(200);
   });
 

@@ -42,10 +42,39 @@ export class LiveRegion {
     private readonly frame: FrameSource,
   ) {}
 
+  /**
+   * Ctrl-Z: the cursor shown and the frame let go before the shell takes the terminal; `fg`:
+   * the cursor hidden again and the frame drawn anew below what the shell printed meanwhile.
+   */
+  private readonly onStop = () => {
+    this.showCursor();
+    this.cursorWasHidden = true;
+    // What arrives after `fg` may be handled before SIGCONT is: nothing is drawn until then.
+    this.suspended = true;
+    process.removeListener('SIGTSTP', this.onStop);
+    process.kill(process.pid, 'SIGTSTP'); // no listener now: the default, stop
+  };
+  private readonly onContinue = () => {
+    process.on('SIGTSTP', this.onStop);
+    this.suspended = false;
+    if (!this.cursorWasHidden) return;
+    this.cursorWasHidden = false;
+    this.hideCursor();
+    this.drawn = []; // the old frame is above the shell's lines now, not to be drawn over
+    this.out.write('\n');
+    this.draw(false);
+  };
+  private cursorWasHidden = false;
+  private suspended = false;
+
   /** Hides the cursor and spins `text` until the first frame. */
   start(text: string): void {
     this.hideCursor();
     process.once('exit', this.restoreOnExit);
+    if (process.platform !== 'win32') {
+      process.on('SIGTSTP', this.onStop);
+      process.on('SIGCONT', this.onContinue);
+    }
     this.out.on('resize', this.onResize);
     // A terminal that reports no size (0×0 under `script`, some CI ptys) would send ora's
     // line-clearing into an endless loop: no spinner there.
@@ -106,6 +135,8 @@ export class LiveRegion {
   restore(): void {
     this.showCursor();
     process.removeListener('exit', this.restoreOnExit);
+    process.removeListener('SIGTSTP', this.onStop);
+    process.removeListener('SIGCONT', this.onContinue);
     this.out.removeListener('resize', this.onResize);
   }
 
@@ -119,6 +150,7 @@ export class LiveRegion {
   }
 
   private draw(final: boolean): void {
+    if (this.suspended) return;
     const now = this.clock();
     const frame = this.frame({ ...this.size(), now, final });
     if (frame === undefined) return;
