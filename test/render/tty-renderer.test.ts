@@ -16,7 +16,7 @@ function replay(
   name: string,
   columns: number,
   rows: number,
-  opts: { outcome?: Outcome; stopAfter?: number; resizeAt?: { event: number; columns: number; rows: number } } = {},
+  opts: { outcome?: Outcome; stopAfter?: number; resizeAt?: { event: number; columns: number; rows: number }; storm?: { event: number; columns: number; rows: number }[] } = {},
 ) {
   vi.useFakeTimers();
   now = 0;
@@ -33,10 +33,17 @@ function replay(
   renderer.start('unix:///var/run/docker.sock');
   const events = recordedEvents(name).slice(0, opts.stopAfter);
   let beforeResize = '';
+  const steps: { bytes: string; cols: number; rows: number }[] = [];
+  let stepStart = 0;
   for (const [index, event] of events.entries()) {
     if (opts.resizeAt?.event === index) {
       beforeResize = tty.output;
       tty.resize(opts.resizeAt.columns, opts.resizeAt.rows);
+    }
+    for (const size of opts.storm?.filter((r) => r.event === index) ?? []) {
+      steps.push({ bytes: tty.output.slice(stepStart), cols: tty.columns, rows: tty.rows });
+      stepStart = tty.output.length;
+      tty.resize(size.columns, size.rows);
     }
     now += 20;
     vi.advanceTimersByTime(20);
@@ -44,8 +51,9 @@ function replay(
     renderer.update(state, [event]);
   }
   renderer.finish(state, opts.outcome ?? { kind: 'pulled' });
+  steps.push({ bytes: tty.output.slice(stepStart), cols: tty.columns, rows: tty.rows });
   vi.useRealTimers(); // the terminal emulator runs on real timers
-  return { tty, state, output: tty.output, beforeResize };
+  return { tty, state, output: tty.output, beforeResize, steps };
 }
 
 /** Lines of the live display the terminal had to wrap: none may be (what is printed for good may). */
@@ -158,5 +166,24 @@ describe('the live display on a terminal', () => {
     expect(screen.lines.at(-1)).toBe('✘ interrupted — the engine cancelled the pull');
     expect(screen.lines.filter((l) => l.startsWith('Pulling '))).toHaveLength(1);
     expect(screen.cursorHidden).toBe(false);
+  });
+
+  test('a resize storm (60 resizes 50 ms apart, heights 3 to 32): the screen after it is one clean frame', async () => {
+    // Heights from a fixed pseudo-random walk, one resize every event or so, mid-pull.
+    let seed = 7;
+    const storm = Array.from({ length: 60 }, (_, i) => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return { event: 20 + i * 2, columns: 80, rows: 3 + (seed % 30) };
+    });
+    const { steps } = replay('forty-fresh', 80, 24, { stopAfter: 160, storm, outcome: { kind: 'interrupted', exitCode: 130 } });
+    const screen = await screenAfter(steps);
+    const known = /^(Pulling registry\.local\/demo\/app:1\.0$|[0-9a-f]{12}  |… \d+ |\d+\/40 layers|✘ interrupted — the engine cancelled the pull$)/;
+    const view = screen.viewport.filter((l) => l !== '');
+    expect(view.filter((l) => !known.test(l))).toEqual([]);
+    // The header may have scrolled off a short terminal with the closing line; never twice.
+    expect(view.filter((l) => l.startsWith('Pulling ')).length).toBeLessThanOrEqual(1);
+    const ids = view.filter((l) => /^[0-9a-f]{12}  /.test(l)).map((l) => l.slice(0, 12));
+    expect(new Set(ids).size).toBe(ids.length);
+    expect(view.at(-1)).toBe('✘ interrupted — the engine cancelled the pull');
   });
 });
