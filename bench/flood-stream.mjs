@@ -13,3 +13,19 @@ export function floodStream(recorded, targetEvents) {
   }
   return { body: Buffer.from(out.map((l) => `${l}\r\n`).join('')), events: out.length };
 }
+
+/**
+ * Floods no engine sends but a hostile one could (issue: hardening): `count` messages of 500
+ * bytes with no layer id, or `count` layers each with an id of its own. Both end in success.
+ */
+export function hostileFlood(kind, count) {
+  const lines = ['{"status":"Pulling from demo/three","id":"1.0"}'];
+  const note = 'x'.repeat(480);
+  for (let i = 0; i < count; i++) {
+    lines.push(kind === 'messages'
+      ? `{"status":"note ${i} ${note}"}`
+      : `{"status":"Pulling fs layer","progressDetail":{},"id":"${i.toString(16).padStart(12, '0')}"}`);
+  }
+  lines.push('{"status":"Status: Downloaded newer image for 127.0.0.1:5731/demo/three:1.0"}');
+  return { body: Buffer.from(lines.map((l) => `${l}\r\n`).join('')), events: lines.length };
+}

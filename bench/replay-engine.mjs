@@ -38,6 +38,11 @@ export function startReplayEngine(socketPath, body, timing) {
       });
       return;
     }
+    if (req.method === 'GET' && /^\/v[\d.]+\/images\/json\?/.test(req.url)) {
+      // The image lookup after a pull: a stand-in holds no images.
+      res.writeHead(200, { 'Content-Type': 'application/json' });
+      return res.end('[]');
+    }
     process.stderr.write(`replay-engine: unexpected ${req.method} ${req.url}\n`);
     res.writeHead(404, { 'Content-Type': 'application/json' });
     res.end('{"message":"not in this recording"}');

@@ -10,7 +10,7 @@ import { tmpdir, cpus } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import pty from 'node-pty';
 import { startReplayEngine } from './replay-engine.mjs';
-import { floodStream } from './flood-stream.mjs';
+import { floodStream, hostileFlood } from './flood-stream.mjs';
 import { writeSection } from './benchmarks-file.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -54,6 +54,26 @@ function measure(command, args, dockerHost) {
 }
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+/** Milliseconds from Ctrl-C (typed 1 s into a flood) to dpull's exit, median of the runs. */
+async function interruptLatency(body) {
+  const socket = `${work}/engine-int.sock`;
+  const server = await startReplayEngine(socket, Buffer.concat(Array.from({ length: 8 }, () => body)));
+  const runs = [];
+  for (let i = 0; i < RUNS; i++) {
+    runs.push(await new Promise((resolve) => {
+      const term = pty.spawn(process.execPath, [`${root}/bin/dpull.js`, '127.0.0.1:5731/demo/three:1.0'], {
+        name: 'xterm-256color', cols: COLS, rows: ROWS, env: { PATH: process.env.PATH, HOME: work, TERM: 'xterm-256color', DOCKER_HOST: `unix://${socket}` },
+      });
+      let sentAt;
+      term.onData(() => {});
+      setTimeout(() => { sentAt = performance.now(); term.write('\x03'); }, 1000);
+      term.onExit(() => resolve(performance.now() - sentAt));
+    }));
+  }
+  server.close();
+  return median(runs);
+}
 
 async function scenario(name, body, timing) {
   const socket = `${work}/engine.sock`;
@@ -99,6 +119,11 @@ const pacedResult = report('recorded pace', lineCount(slow), await scenario('pac
 // Start-up: an engine that answers "up to date" at once. Subtracted to get the CPU of the pull itself.
 const noopResult = report('no-op pull (start-up)', lineCount(noop), await scenario('no-op', noop));
 const bigResult = report('long flood', bigFlood.events, await scenario('long flood', bigFlood.body));
+const messages = hostileFlood('messages', 200_000);
+const ids = hostileFlood('ids', 350_000);
+const messagesResult = report('hostile: 500-byte messages, no layer id', messages.events, await scenario('messages', messages.body));
+const idsResult = report('hostile: a new layer id each line', ids.events, await scenario('ids', ids.body));
+const interrupt = await interruptLatency(ids.body);
 rmSync(work, { recursive: true, force: true });
 
 const pacedShare = (100 * pacedResult.dpull.cpu) / pacedResult.dpull.wall;
@@ -116,6 +141,7 @@ const table = [
     `CPU under 1 % of a core over the pull — **${fmt(pullShare('dpull'), 2)} %** (docker: ${fmt(pullShare('docker'), 2)} %). ` +
     `That is the pull's CPU less the no-op pull's (start-up: dpull ${fmt(noopResult.dpull.cpu)} s, docker ${fmt(noopResult.docker.cpu)} s); with start-up, dpull used ${fmt(pacedShare, 1)} % of a core over the ${fmt(pacedResult.dpull.wall, 0)} s.`,
   `- long flood: peak RSS ≤ 80 MB — **${fmt(bigResult.dpull.rssMb, 0)} MB** (the ${fmt(floodResult.dpull.rssMb, 0)} MB of the 10× shorter flood: memory is flat in stream length)`,
+  `- hostile floods (${fmt(messages.body.length / 1e6, 0)} MB of messages with no layer id; ${ids.events} distinct layer ids): peak RSS stays bounded — **${fmt(messagesResult.dpull.rssMb, 0)} MB** and **${fmt(idsResult.dpull.rssMb, 0)} MB** (at most 1000 layers and 100 messages are kept); Ctrl-C typed 1 s into a flood of new ids ends dpull in **${fmt(interrupt, 0)} ms** (target < 500 ms)`,
 ].join('\n');
 console.log(table);
 if (process.argv.includes('--write')) writeSection('Live display: dpull vs docker pull on the same stream', table);
