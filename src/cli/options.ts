@@ -24,6 +24,10 @@ export interface CliOptions {
   progressInterval?: number;
   /** Milliseconds without anything from the engine before the pull is cancelled. */
   timeout?: number;
+  /** Runs again after a passing failure (--retry, else DPULL_RETRY, else 0). */
+  retry?: number;
+  /** Milliseconds before the first retry. */
+  retryDelay?: number;
   /** The docker CLI's config directory (credentials, contexts). */
   config?: string;
   tls?: boolean;
@@ -57,6 +61,24 @@ function parseTimeout(value: string): number {
   if (ms < 1) throw usageError(`invalid --timeout "${value}": the shortest is 1ms`);
   if (ms > MAX_TIMER_MS) throw usageError(`invalid --timeout "${value}": the longest is 596h (2^31-1 ms, what a timer holds)`);
   return Math.round(ms);
+}
+
+function parseRetry(value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value.trim()) || n > 100) throw usageError(`invalid --retry "${value}": expected a whole number of retries from 0 to 100`);
+  return n;
+}
+
+function parseRetryDelay(value: string): number {
+  const ms = parseDuration(value);
+  if (ms === undefined || ms < 1 || ms > 600_000) throw usageError(`invalid --retry-delay "${value}": expected a duration from 1ms to 10m, such as 2s`);
+  return Math.round(ms);
+}
+
+/** --retry, else DPULL_RETRY from the environment (checked the same way), else none. */
+export function requestedRetries(options: CliOptions, env: Record<string, string | undefined>): number {
+  if (options.retry !== undefined) return options.retry;
+  return env.DPULL_RETRY !== undefined && env.DPULL_RETRY !== '' ? parseRetry(env.DPULL_RETRY) : 0;
 }
 
 function parseParallel(value: string): number {
@@ -135,6 +157,8 @@ export function parseOptions(
     .addOption(new Option('--progress <mode>', 'output: auto (tty on a terminal, else plain), tty, plain, json or quiet; default $DPULL_PROGRESS, then auto').choices(PROGRESS_CHOICES))
     .addOption(new Option('--progress-interval <seconds>', 'seconds between progress lines in plain mode (default 10 in CI, else 5)').argParser(parseInterval))
     .option('--no-tty', 'plain line output even on a terminal (--progress plain)')
+    .addOption(new Option('--retry <n>', 'run a pull that failed for a passing reason (5xx, 429, reset, timeout) again, up to n times (default $DPULL_RETRY, else 0)').argParser(parseRetry))
+    .addOption(new Option('--retry-delay <duration>', 'the first wait before a retry, then doubling up to 60s (default 2s; a 429 waits at least its Retry-After)').argParser(parseRetryDelay))
     .addOption(new Option('--timeout <duration>', 'cancel the pull when nothing has come from the engine for this long (30s, 500ms, 2m; a bare number is seconds)').argParser(parseTimeout))
     .version(version, '-v, --version', 'print the version')
     .helpOption('-h, --help', 'show this help')

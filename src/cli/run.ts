@@ -1,5 +1,5 @@
 import { version } from '../version.js';
-import { parseOptions, requestedProgress, CommanderExit, type CliOptions } from './options.js';
+import { parseOptions, requestedProgress, requestedRetries, CommanderExit, type CliOptions } from './options.js';
 import { DEFAULT_TAG } from '../reference/reference.js';
 import type { PullOptions } from '../pull/pull.js';
 import { planPulls, pullLabel, type PlannedPull } from './pull-plan.js';
@@ -45,6 +45,7 @@ function pullOptions(options: CliOptions, env: NodeJS.ProcessEnv): PullOptions {
     ...defined('tlsKey', options.tlskey),
     ...defined('platform', options.platform),
     ...defined('timeout', options.timeout),
+    retry: { attempts: requestedRetries(options, env) + 1, delayMs: options.retryDelay ?? 2000 },
   };
 }
 
@@ -61,12 +62,11 @@ export async function runCli(args: string[], io: CliIO): Promise<number> {
     return failure.exitCode;
   }
 
-  const library = pullOptions(options, io.env);
   let mode: ProgressMode | undefined;
   let plans: PlannedPull[];
   try {
     mode = pickMode(requestedProgress(options, io.env), io.stderr, io.env);
-    plans = planPulls(options.images, options, library);
+    plans = planPulls(options.images, options, pullOptions(options, io.env));
   } catch (err) {
     const failure = describeFailure(err);
     if (mode === undefined) {

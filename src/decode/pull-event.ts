@@ -41,7 +41,20 @@ export type PullEvent =
    * Not from the stream: after it, the image as the engine holds it (`GET /images/json`), or a
    * warning saying why that could not be had.
    */
-  | ({ type: 'image' } & EngineImage);
+  | ({ type: 'image' } & EngineImage)
+  /**
+   * Not from the stream: the pull failed for a passing reason and will be run again after
+   * `delayMs` (attempt `attempt` of `of`); what the failed attempt showed is set aside.
+   */
+  | { type: 'retry'; attempt: number; of: number; delayMs: number; reason: string; rateLimit?: RateLimitWords };
+
+/** A registry's rate limit as dpull says it: `rate limited by HOST: 0 of 100 pulls left per 6h`. */
+export interface RateLimitWords {
+  registry: string;
+  limit?: number;
+  remaining?: number;
+  windowSeconds?: number;
+}
 
 const LAYER_PHASES: Record<string, LayerPhase> = {
   'Pulling fs layer': 'pending',

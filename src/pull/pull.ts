@@ -8,6 +8,8 @@ import { pullResult, type PullResult } from '../state/pull-result.js';
 export type { PullResult };
 import { usageError } from '../errors.js';
 import { streamPullEvents } from './pull-events.js';
+import { withRetries, type RetryOptions } from './retry.js';
+import { askRateLimit } from '../registry/rate-limit.js';
 import { configDir, readDockerConfig } from '../engine/docker-config.js';
 import { resolveAuth } from '../engine/registry-auth.js';
 import type { Environment } from '../environment.js';
@@ -29,6 +31,12 @@ export interface PullOptions extends EngineChoice {
   registryAuth?: string;
   /** Environment to read DOCKER_HOST from; default process.env. */
   env?: Environment;
+  /**
+   * Run a pull that failed for a passing reason (a 5xx, a 429, a reset or timed-out connection,
+   * a stalled engine) again: `attempts` in all, the first wait `delayMs`, then doubling up to a
+   * minute; a 429 waits at least what the registry's Retry-After says. Default: one attempt.
+   */
+  retry?: RetryOptions;
   /** Milliseconds, for elapsed times and speeds; default performance.now. */
   clock?: () => number;
 }
@@ -116,10 +124,18 @@ export function startPull(prepared: PreparedPull | { error: unknown }, options: 
       ...(options.signal !== undefined && { signal: options.signal }),
     };
     const onAccepted = () => listeners.forEach((listener) => listener([]));
-    await streamPullEvents({ ...request, onAccepted }, (batch) => {
+    const handOver = (batch: PullEvent[]) => {
       const now = clock();
       for (const event of batch) state.apply(event, now);
       for (const listener of listeners) listener(batch);
+    };
+    await withRetries(() => streamPullEvents({ ...request, onAccepted }, handOver), options.retry ?? { attempts: 1, delayMs: 0 }, {
+      emit: (event) => handOver([event]),
+      askRateLimit: async () => {
+        const limit = await askRateLimit(reference, registryAuth, options.signal);
+        return limit && { ...limit, registry: reference.domain };
+      },
+      ...(options.signal !== undefined && { signal: options.signal }),
     });
     state.succeed();
     return pullResult(state, formatReference(reference), clock());

@@ -1,4 +1,5 @@
 import type { EngineImage } from '../engine/image-lookup.js';
+import type { PullEvent } from '../decode/pull-event.js';
 
 /** Byte counts in decimal units, as the docker CLI and registries report them. */
 export function formatBytes(bytes: number): string {
@@ -39,4 +40,21 @@ export function imageParts(image: EngineImage | undefined): string[] {
     ...(image.size !== undefined ? [`${formatBytes(image.size)} on disk`] : []),
     ...(image.platform !== undefined ? [image.platform] : []),
   ];
+}
+
+const per = (seconds: number) => (seconds % 3600 === 0 ? `${seconds / 3600}h` : seconds % 60 === 0 ? `${seconds / 60}m` : `${seconds}s`);
+
+/**
+ * A retry in words, `secondsLeft` of its wait to go:
+ * `retrying in 4s (attempt 2 of 4): received unexpected HTTP status: 503 Service Unavailable`, or
+ * `rate limited by docker.io: 0 of 100 pulls left per 6h; retrying in 30s (attempt 2 of 4)`.
+ */
+export function retryWords(retry: Extract<PullEvent, { type: 'retry' }>, secondsLeft: number): string {
+  const wait = `retrying in ${Math.max(0, Math.ceil(secondsLeft))}s (attempt ${retry.attempt} of ${retry.of})`;
+  const limit = retry.rateLimit;
+  if (limit === undefined) return `${wait}: ${retry.reason}`;
+  const left = limit.remaining !== undefined && limit.limit !== undefined
+    ? `: ${limit.remaining} of ${limit.limit} pulls left${limit.windowSeconds !== undefined ? ` per ${per(limit.windowSeconds)}` : ''}`
+    : '';
+  return `rate limited by ${limit.registry}${left}; ${wait}`;
 }

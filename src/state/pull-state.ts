@@ -61,12 +61,14 @@ export class PullState {
   messageCount = 0;
   /** Layer events of ids beyond MAX_LAYERS, not kept (an engine gone wrong, or a hostile one). */
   ignoredLayerEvents = 0;
+  /** The latest retry, once a failed attempt is run again; `at` is when its wait began. */
+  retry?: Extract<PullEvent, { type: 'retry' }> & { at: number };
   /** After a successful pull: the image as the engine holds it, or why that is not known. */
   image?: EngineImage;
   error?: string;
   /** Events applied; the renderers use it to tell whether anything changed. */
   version = 0;
-  private readonly rate = new RateMeter();
+  private rate = new RateMeter();
   private downloadedBytes = 0;
 
   constructor(readonly startedAt: number) {}
@@ -104,6 +106,15 @@ export class PullState {
         break;
       case 'error':
         this.error = event.message;
+        break;
+      case 'retry':
+        // A new attempt: the engine will tell everything again from the start.
+        this.layers.clear();
+        this.tags.length = 0;
+        this.error = undefined;
+        this.downloadedBytes = 0;
+        this.rate = new RateMeter();
+        this.retry = { ...event, at: now };
         break;
       case 'image': {
         const { type: _, ...image } = event;

@@ -1,6 +1,6 @@
 import type { Palette, Style } from '../colour.js';
 import type { PullState, PullTotals } from '../../state/pull-state.js';
-import { formatBytes, imageParts } from '../format.js';
+import { formatBytes, imageParts, retryWords } from '../format.js';
 import { formatDuration } from '../../units.js';
 import type { Line } from '../line.js';
 import { foldLayers, foldLine, joinParts, layerLine, totalsParts, usableWidth, type View } from './frame.js';
@@ -49,7 +49,9 @@ function headerParts(section: Section, now: number): string[] {
     case 'failed':
       return [section.error ?? 'failed'];
     case 'pulling':
-      return state === undefined ? ['connecting…'] : totalsParts(state.totals(now));
+      if (state === undefined) return ['connecting…'];
+      if (state.retry !== undefined && state.layers.size === 0) return [retryWords(state.retry, (state.retry.at + state.retry.delayMs - now) / 1000)];
+      return totalsParts(state.totals(now));
     case 'pulled': {
       if (state === undefined) return ['pulled'];
       const t = state.totals(section.endedAt ?? now);

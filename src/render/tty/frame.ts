@@ -1,7 +1,7 @@
 import type { Palette, Style } from '../colour.js';
 import type { PullState, PullTotals } from '../../state/pull-state.js';
 import { ACTIVE, FINISHED, type LayerRecord } from '../../state/layer-state.js';
-import { formatBytes, formatPercent, formatProgress, formatSpeed, unpackingPart } from '../format.js';
+import { formatBytes, formatPercent, formatProgress, formatSpeed, retryWords, unpackingPart } from '../format.js';
 import { formatDuration } from '../../units.js';
 import type { Line } from '../line.js';
 import { truncateLine } from './line-width.js';
@@ -148,6 +148,13 @@ function titleLine(title: string, width: number, c: Palette): Line {
   return lastTitle.line;
 }
 
+/** A failed attempt waiting to be run again, counting down. */
+export function retryLine(state: PullState, now: number, width: number, c: Palette): Line {
+  const retry = state.retry!;
+  const left = (retry.at + retry.delayMs - now) / 1000;
+  return truncateLine([{ text: retryWords(retry, left), style: c.yellow }], width);
+}
+
 /** What Ctrl-C did, said once below the frame it left: closing the connection cancels the pull in the engine. */
 export const interruptedLine = (c: Palette): Line => [{ text: '✘ interrupted — the engine cancelled the pull', style: c.red }];
 
@@ -168,6 +175,7 @@ export function renderFrame(state: PullState, title: string, view: View, c: Pale
   for (const layer of shown) lines.push(cachedLayerLine(layer, width, c, failed));
   if (hidden.length > 0) lines.push(foldLine(hidden, width, c));
   if (layers.length > 0) lines.push(totalsLine(state.totals(view.now), width, c));
+  else if (state.retry !== undefined) lines.push(retryLine(state, view.now, width, c));
   if (!view.final && lines.length > view.rows - 1) return lines.slice(0, Math.max(1, view.rows - 1));
   return lines;
 }

@@ -65,6 +65,7 @@ export class LiveRegion {
     this.draw(false);
   };
   private cursorWasHidden = false;
+  private ticker: NodeJS.Timeout | undefined;
   private suspended = false;
 
   /** Hides the cursor and spins `text` until the first frame. */
@@ -87,6 +88,16 @@ export class LiveRegion {
       isEnabled: true,
       color: 'cyan',
     }).start();
+  }
+
+  /** Draws a frame every half second for `ms` (a countdown with no events to redraw it). */
+  refreshFor(ms: number): void {
+    clearInterval(this.ticker);
+    const until = this.clock() + ms;
+    this.ticker = setInterval(() => {
+      if (this.clock() > until) clearInterval(this.ticker);
+      this.invalidate();
+    }, 500);
   }
 
   /** The spinner's words, while it spins (before the first frame). */
@@ -120,6 +131,7 @@ export class LiveRegion {
    * on the screen, folded to the height. The cursor stays hidden until `restore`, for lines to follow.
    */
   finish(whole = true): void {
+    clearInterval(this.ticker);
     clearTimeout(this.timer);
     this.timer = undefined;
     this.stopSpinner();

@@ -1,5 +1,6 @@
 import { pullName, type Outcome, type PullDisplay, type PullLabel, type Renderer, type DisplayOptions } from '../renderer-interface.js';
 import type { PullState } from '../../state/pull-state.js';
+import type { PullEvent } from '../../decode/pull-event.js';
 import { palette } from '../colour.js';
 import { LiveRegion } from './live-region.js';
 import { renderBoard, type Section } from './board-frame.js';
@@ -35,8 +36,10 @@ export class TtyBoard implements PullDisplay {
         section.phase = 'connecting';
         changed();
       },
-      update: (state: PullState) => {
+      update: (state: PullState, events: readonly PullEvent[] = []) => {
         section.state = state;
+        const retry = events.find((e) => e.type === 'retry');
+        if (retry !== undefined) this.region.refreshFor(retry.delayMs);
         section.phase = 'pulling';
         changed();
       },

@@ -1,5 +1,6 @@
 import { errorLine, type Outcome, type Renderer, type RendererOptions } from '../renderer-interface.js';
 import type { PullState } from '../../state/pull-state.js';
+import type { PullEvent } from '../../decode/pull-event.js';
 import { palette } from '../colour.js';
 import { interruptedLine, renderFrame } from './frame.js';
 import { imageLine, resultLines } from '../result-lines.js';
@@ -29,8 +30,10 @@ export class TtyRenderer implements Renderer {
     this.region.start(`Connecting to ${engine}`);
   }
 
-  update(state: PullState): void {
+  update(state: PullState, events: readonly PullEvent[] = []): void {
     this.state = state;
+    const retry = events.find((e) => e.type === 'retry');
+    if (retry !== undefined) this.region.refreshFor(retry.delayMs);
     // The engine answered but has said nothing yet: it is resolving the image at the registry.
     if (state.version === 0) this.region.spin(`Resolving ${this.options.reference}`);
     else this.region.invalidate();

@@ -1,0 +1,81 @@
+// An HTTP proxy in front of the stack's open registry that fails the first `count` manifest
+// requests the way a flaky registry does: 503, 429 with Retry-After and rate-limit headers, or a
+// reset connection; every other request (and every manifest request after those) is forwarded.
+// The engine reaches it as an insecure loopback registry, like the registry itself.
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export type Fault = '503' | '429' | 'reset';
+
+export interface FaultProxy {
+  /** `127.0.0.1:PORT`. */
+  address: string;
+  /** Manifest requests seen so far, GET and HEAD, failed or not. */
+  manifestRequests: { method: string; failed: boolean }[];
+  /** The engine's attempts at the pull seen so far. */
+  attempts(): number;
+  close(): Promise<void>;
+}
+
+/**
+ * Fails the engine's manifest requests during its first `count` attempts at the pull. An engine
+ * makes one to several manifest requests per attempt (a HEAD, a GET, its own quick retries); a
+ * new attempt is one that begins after `gapMs` of quiet, which dpull's wait before a retry is.
+ */
+export async function faultProxy(registry: string, fault: Fault, count: number, retryAfterSeconds = 2, gapMs = 400): Promise<FaultProxy> {
+  const [host, port] = registry.split(':');
+  const manifestRequests: FaultProxy['manifestRequests'] = [];
+  let attempts = 0; // the engine's attempts seen so far
+  let lastAt = -Infinity;
+  const server = http.createServer((req, res) => {
+    const isManifest = /^\/v2\/.+\/manifests\/[^/]+$/.test(req.url ?? '');
+    // The engine's manifest requests fail (HEAD and GET); dpull's own rate-limit question never:
+    // it is what asks about the limit.
+    const fromDpull = /^dpull\b/.test(req.headers['user-agent'] ?? '');
+    let fail = false;
+    if (isManifest && !fromDpull) {
+      const now = Date.now();
+      if (now - lastAt > gapMs) attempts++;
+      lastAt = now;
+      fail = attempts <= count;
+    }
+    if (isManifest) manifestRequests.push({ method: req.method ?? '', failed: fail });
+    if (fail) {
+      if (fault === 'reset') return req.socket.destroy();
+      if (fault === '429') {
+        res.writeHead(429, {
+          'Content-Type': 'application/json',
+          'Retry-After': String(retryAfterSeconds),
+          'RateLimit-Limit': '100;w=21600',
+          'RateLimit-Remaining': '0;w=21600',
+        });
+        return res.end(JSON.stringify({ errors: [{ code: 'TOOMANYREQUESTS', message: 'You have reached your pull rate limit.' }] }));
+      }
+      res.writeHead(503, { 'Content-Type': 'text/plain' });
+      return res.end('service unavailable\n');
+    }
+    if (isManifest && fromDpull && fault === '429') {
+      // Docker Hub answers a HEAD with the limit it counts (and does not count the HEAD).
+      res.setHeader('RateLimit-Limit', '100;w=21600');
+      res.setHeader('RateLimit-Remaining', attempts <= count ? '0;w=21600' : '1;w=21600');
+      if (attempts <= count) res.setHeader('Retry-After', String(retryAfterSeconds));
+    }
+    const upstream = http.request({ host, port: Number(port), method: req.method, path: req.url, headers: req.headers }, (up) => {
+      res.writeHead(up.statusCode ?? 502, up.headers);
+      up.pipe(res);
+    });
+    upstream.on('error', () => res.destroy());
+    req.pipe(upstream);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    address: `127.0.0.1:${(server.address() as AddressInfo).port}`,
+    manifestRequests,
+    attempts: () => attempts,
+    close: () =>
+      new Promise((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
