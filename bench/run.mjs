@@ -45,10 +45,14 @@ function measure(command, args, dockerHost) {
       env: { PATH: process.env.PATH, HOME: work, TERM: 'xterm-256color', DOCKER_HOST: dockerHost, DOCKER_CONFIG: `${work}/docker-config` },
     });
     let bytes = 0;
-    term.onData((data) => (bytes += Buffer.byteLength(data)));
+    let tail = '';
+    term.onData((data) => {
+      bytes += Buffer.byteLength(data);
+      tail = (tail + data).slice(-400);
+    });
     term.onExit(({ exitCode }) => {
       const [wall, user, sys, rssKb] = readFileSync(timeFile, 'utf8').trim().split('\n').at(-1).split(' ').map(Number);
-      resolve({ exitCode, wall, cpu: user + sys, rssMb: rssKb / 1024, bytes });
+      resolve({ exitCode, wall, cpu: user + sys, rssMb: rssKb / 1024, bytes, tail });
     });
   });
 }
@@ -87,7 +91,8 @@ async function scenario(name, body, timing) {
   for (const [tool, [command, args]] of Object.entries(tools)) {
     const runs = [];
     for (let i = 0; i < RUNS; i++) runs.push(await measure(command, args, `unix://${socket}`));
-    if (runs.some((r) => r.exitCode !== 0)) throw new Error(`${name}: ${tool} exited ${runs.map((r) => r.exitCode)}`);
+    const failed = runs.find((r) => r.exitCode !== 0);
+    if (failed) throw new Error(`${name}: ${tool} exited ${runs.map((r) => r.exitCode)}; it printed at the end: ${JSON.stringify(failed.tail)}`);
     results[tool] = Object.fromEntries(['wall', 'cpu', 'rssMb', 'bytes'].map((k) => [k, median(runs.map((r) => r[k]))]));
   }
   server.close();
