@@ -24,6 +24,10 @@ export interface CliOptions {
   progressInterval?: number;
   /** Milliseconds without anything from the engine before the pull is cancelled. */
   timeout?: number;
+  /** Pull with no engine into this destination (oci:DIR, oci-archive:FILE, docker-archive:FILE). */
+  output?: string;
+  /** Registries spoken to in plain HTTP with --output. */
+  insecureRegistry?: string[];
   /** Runs again after a passing failure (--retry, else DPULL_RETRY, else 0). */
   retry?: number;
   /** Milliseconds before the first retry. */
@@ -149,6 +153,8 @@ export function parseOptions(
     .option('--tlscacert <file>', 'trust certificates signed by this CA (default $DOCKER_CERT_PATH/ca.pem)')
     .option('--tlscert <file>', 'TLS client certificate (default $DOCKER_CERT_PATH/cert.pem)')
     .option('--tlskey <file>', 'TLS client key (default $DOCKER_CERT_PATH/key.pem)')
+    .option('-o, --output <dest>', 'no engine: pull straight from the registry into oci:DIR, oci-archive:FILE or docker-archive:FILE (a bare FILE.tar is a docker-archive, a bare folder a layout)')
+    .option('--insecure-registry <host>', 'with --output: speak plain HTTP to this registry (loopback ones always are); repeat for several', collect)
     .addOption(new Option('--platform <os/arch[/variant]>', 'pull this platform of a multi-platform image').argParser(parsePlatform))
     .option('-a, --all-tags', 'pull every tag of the repository')
     .addOption(new Option('--parallel <n>', 'pulls at once on each engine (default 4)').argParser(parseParallel))

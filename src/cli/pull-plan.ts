@@ -1,4 +1,4 @@
-import { preparePull, type PreparedPull, type PullOptions } from '../pull/pull.js';
+import { preparePull, pullTarget, type PreparedPull, type PullOptions } from '../pull/pull.js';
 import { formatReference } from '../reference/reference.js';
 import { conflictingHostAndContext } from '../engine/engine-resolution.js';
 import { sanitize } from '../sanitize.js';
@@ -37,13 +37,13 @@ export function planPulls(images: string[], engines: { hosts: string[]; contexts
     for (const { name, choice } of choices) {
       const options: PullOptions = { ...shared, ...choice };
       const prepared = preparePull(image, options);
-      const key = `${prepared.engine.url}\n${formatReference(prepared.reference)}`;
+      const key = `${pullTarget(prepared)}\n${formatReference(prepared.reference)}`;
       if (seen.has(key)) continue;
       seen.add(key);
       plans.push({ image: sanitize(image), ...(name !== undefined && { engineName: name }), prepared, options });
     }
   }
-  const severalEngines = new Set(plans.map((p) => p.prepared.engine.url)).size > 1;
+  const severalEngines = new Set(plans.map((p) => p.prepared.engine?.url)).size > 1;
   return severalEngines ? plans : plans.map(({ engineName: _, ...plan }) => plan);
 }
 

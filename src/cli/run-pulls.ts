@@ -1,5 +1,5 @@
 import pLimit, { type LimitFunction } from 'p-limit';
-import { startPull } from '../pull/pull.js';
+import { pullTarget, startPull } from '../pull/pull.js';
 import { pullLabel, type PlannedPull } from './pull-plan.js';
 import { PullState } from '../state/pull-state.js';
 import { pullName, type Outcome, type Renderer } from '../render/renderer-interface.js';
@@ -30,7 +30,7 @@ async function runPull(plan: PlannedPull, renderer: Renderer, signal: AbortSigna
   // The same library API that `import { pull } from 'dpull'` gives.
   const running = startPull(plan.prepared, { ...plan.options, signal, clock });
   let outcome: Outcome = { kind: 'pulled' };
-  renderer.start(plan.prepared.engine.url);
+  renderer.start(pullTarget(plan.prepared));
   const stop = running.subscribe((batch) => renderer.update(running.state, batch));
   try {
     await running.result;
@@ -61,7 +61,7 @@ export function runPulls(
   const limits = new Map<string, LimitFunction>();
   return Promise.all(
     plans.map((plan, index) => {
-      const url = plan.prepared.engine.url;
+      const url = pullTarget(plan.prepared);
       if (!limits.has(url)) limits.set(url, pLimit(run.parallel));
       return limits.get(url)!(() => runPull(plan, renderers[index], run.signal, run.clock));
     }),

@@ -9,6 +9,7 @@ import { PullState } from '../state/pull-state.js';
 import { createDisplay, createRenderer, pickMode, type ProgressMode } from '../render/renderer.js';
 import type { DisplayOptions, Outcome } from '../render/renderer-interface.js';
 import { ExitCode } from '../errors.js';
+import { checkOutputFor } from '../output/destination.js';
 import { sanitize } from '../sanitize.js';
 
 /** The signals that end a pull, and the exit code each gives (128 + its number). */
@@ -46,6 +47,8 @@ function pullOptions(options: CliOptions, env: NodeJS.ProcessEnv): PullOptions {
     ...defined('platform', options.platform),
     ...defined('timeout', options.timeout),
     retry: { attempts: requestedRetries(options, env) + 1, delayMs: options.retryDelay ?? 2000 },
+    ...defined('output', options.output),
+    ...defined('insecureRegistries', options.insecureRegistry),
   };
 }
 
@@ -67,6 +70,8 @@ export async function runCli(args: string[], io: CliIO): Promise<number> {
   try {
     mode = pickMode(requestedProgress(options, io.env), io.stderr, io.env);
     plans = planPulls(options.images, options, pullOptions(options, io.env));
+    const output = plans[0]?.prepared.output;
+    if (output !== undefined) checkOutputFor(plans.length, output);
   } catch (err) {
     const failure = describeFailure(err);
     if (mode === undefined) {
@@ -83,6 +88,7 @@ export async function runCli(args: string[], io: CliIO): Promise<number> {
   const warned = new Set<string>();
   for (const { prepared } of plans) {
     const { engine } = prepared;
+    if (engine === undefined) continue;
     if (engine.kind !== 'tcp' || engine.tls !== undefined || isLoopback(engine) || mode === 'json' || warned.has(engine.url)) continue;
     warned.add(engine.url);
     io.stderr.write(`dpull: warning: ${sanitize(engine.url)} is not encrypted: anyone who can reach that port has root on the engine's host\n`);

@@ -8,6 +8,7 @@ import { pullResult, type PullResult } from '../state/pull-result.js';
 export type { PullResult };
 import { usageError } from '../errors.js';
 import { streamPullEvents } from './pull-events.js';
+import { parseOutput, type OutputTarget } from '../output/destination.js';
 import { withRetries, type RetryOptions } from './retry.js';
 import { askRateLimit } from '../registry/rate-limit.js';
 import { configDir, readDockerConfig } from '../engine/docker-config.js';
@@ -37,6 +38,13 @@ export interface PullOptions extends EngineChoice {
    * minute; a 429 waits at least what the registry's Retry-After says. Default: one attempt.
    */
   retry?: RetryOptions;
+  /**
+   * Pull with no engine, straight from the registry into `oci:DIR`, `oci-archive:FILE` or
+   * `docker-archive:FILE` (a bare `FILE.tar` is a docker-archive, anything else a layout).
+   */
+  output?: string;
+  /** Registries spoken to in plain HTTP with `output` (loopback ones always are). */
+  insecureRegistries?: string[];
   /** Milliseconds, for elapsed times and speeds; default performance.now. */
   clock?: () => number;
 }
@@ -45,7 +53,8 @@ export interface PullOptions extends EngineChoice {
 /** A running pull: iterate it for its events; `result` settles when it ends (rejects on any failure). */
 export interface Pull extends AsyncIterable<PullEvent> {
   readonly reference: string;
-  readonly engine: EngineAddress;
+  /** The engine pulled through; none with `output`. */
+  readonly engine: EngineAddress | undefined;
   readonly result: Promise<PullResult>;
   /** The same events, a batch per chunk the engine sent (cheaper for a flood of events). */
   batches(): AsyncIterable<PullEvent[]>;
@@ -63,10 +72,16 @@ export interface Pull extends AsyncIterable<PullEvent> {
 /** What a pull needs, checked: the reference (default tag added unless all tags) and the engine. */
 export interface PreparedPull {
   reference: ImageReference;
-  engine: EngineAddress;
+  /** The engine, unless the pull goes straight from the registry to `output`. */
+  engine?: EngineAddress;
+  output?: OutputTarget;
   /** True when the image named no tag or digest and `latest` was taken. */
   defaultTag: boolean;
 }
+
+/** Where a pull goes, in words: the engine's address, or the registry and the destination. */
+export const pullTarget = (prepared: PreparedPull): string =>
+  prepared.output !== undefined ? `${prepared.reference.domain} → ${prepared.output.label}` : prepared.engine!.url;
 
 /** Checks a pull's input; throws a DpullError (exit 2) for a bad reference or engine address. */
 export function preparePull(image: string, options: Omit<PullOptions, 'signal' | 'clock'> = {}): PreparedPull {
@@ -75,6 +90,12 @@ export function preparePull(image: string, options: Omit<PullOptions, 'signal' |
     throw usageError("tag can't be used with --all-tags/-a");
   }
   const reference = options.allTags ? parsed : withDefaultTag(parsed);
+  if (options.output !== undefined) {
+    // Without an engine: none is looked for, none needs to exist.
+    if (options.allTags) throw usageError('--all-tags cannot go with --output: pull the tags one by one');
+    if (options.host !== undefined || options.context !== undefined) throw usageError('--output pulls without an engine: leave out -H/--context');
+    return { reference, output: parseOutput(options.output), defaultTag: reference !== parsed };
+  }
   return {
     reference,
     engine: resolveEngine(options, options.env ?? process.env),
@@ -99,7 +120,7 @@ export function pull(image: string, options: PullOptions = {}): Pull {
 /** A pull of checked input, or of the error that checking it gave (which `result` then rejects with). */
 export function startPull(prepared: PreparedPull | { error: unknown }, options: PullOptions): Pull {
   const clock = options.clock ?? (() => performance.now());
-  const engine: EngineAddress = 'error' in prepared ? { kind: 'unix', url: '', socketPath: '' } : prepared.engine;
+  const engine = 'error' in prepared ? undefined : prepared.engine;
   const state = new PullState(clock());
   const listeners = new Set<(batch: PullEvent[] | Error | null) => void>();
   let started: Promise<PullResult> | undefined;
@@ -129,7 +150,19 @@ export function startPull(prepared: PreparedPull | { error: unknown }, options: 
       for (const event of batch) state.apply(event, now);
       for (const listener of listeners) listener(batch);
     };
-    await withRetries(() => streamPullEvents({ ...request, onAccepted }, handOver), options.retry ?? { attempts: 1, delayMs: 0 }, {
+    const { output } = prepared;
+    const attempt = output !== undefined
+      ? async () => (await import('./registry-pull.js')).streamRegistryPull({
+          reference,
+          output,
+          registryAuth,
+          ...(options.platform !== undefined && { platform: options.platform }),
+          ...(options.insecureRegistries !== undefined && { insecureRegistries: options.insecureRegistries }),
+          ...(options.signal !== undefined && { signal: options.signal }),
+          ...(options.timeout !== undefined && { idleTimeoutMs: options.timeout }),
+        }, handOver)
+      : () => streamPullEvents({ ...request, engine: engine!, onAccepted }, handOver);
+    await withRetries(attempt, options.retry ?? { attempts: 1, delayMs: 0 }, {
       emit: (event) => handOver([event]),
       askRateLimit: async () => {
         const limit = await askRateLimit(reference, registryAuth, options.signal);

@@ -1,0 +1,126 @@
+import { readFileSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import pLimit from 'p-limit';
+import type { PullEvent } from '../decode/pull-event.js';
+import { formatReference, type ImageReference } from '../reference/reference.js';
+import { RegistryClient, credentialsFromHeader } from '../registry/registry-client.js';
+import { resolveImage, type Descriptor } from '../registry/manifest.js';
+import { fetchBlob } from '../registry/blob-fetch.js';
+import type { OutputTarget } from '../output/destination.js';
+import { OciLayout } from '../output/oci-layout.js';
+import { packArchive } from '../output/archive.js';
+import { pullError } from '../errors.js';
+import { IdleTimeout } from './idle-timeout.js';
+
+/** Blobs fetched at once from one registry (peers use 3 to 6; 4 is crane's). */
+export const BLOBS_AT_ONCE = 4;
+
+export interface RegistryPullOptions {
+  reference: ImageReference;
+  output: OutputTarget;
+  platform?: string;
+  /** The same `X-Registry-Auth` value the engine path sends: the user's credentials for the registry. */
+  registryAuth?: string;
+  /** Registries spoken to in plain HTTP (loopback ones always are). */
+  insecureRegistries?: string[];
+  signal?: AbortSignal;
+  /** Cancel when nothing has come from the registry for this long. */
+  idleTimeoutMs?: number;
+}
+
+// Pulls into one layout add to one index.json: one at a time there.
+const indexWrites = new Map<string, Promise<unknown>>();
+function serialized<T>(key: string, work: () => T | Promise<T>): Promise<T> {
+  const next = (indexWrites.get(key) ?? Promise.resolve()).catch(() => {}).then(work);
+  indexWrites.set(key, next);
+  return next;
+}
+
+const layerId = (digest: string) => digest.replace(/^sha256:/, '').slice(0, 12);
+const layer = (blob: Descriptor, phase: 'pending' | 'downloading' | 'complete' | 'exists', status: string, current?: number): PullEvent => ({
+  type: 'layer',
+  id: layerId(blob.digest),
+  phase,
+  status,
+  ...(current !== undefined && { current, total: blob.size }),
+});
+
+/**
+ * Pulls an image straight from its registry into a layout or an archive, with no engine, and
+ * hands over the same typed events an engine pull gives (a blob fetching is a layer
+ * `downloading`, stored and verified is `complete`, already in the layout is `exists`), so the
+ * state and every renderer serve it unchanged.
+ */
+export async function streamRegistryPull(options: RegistryPullOptions, onBatch: (events: PullEvent[]) => void): Promise<void> {
+  const { reference: ref, output } = options;
+  const idle = new IdleTimeout(options.idleTimeoutMs);
+  const signal = options.signal ? AbortSignal.any([options.signal, idle.signal]) : idle.signal;
+  const insecure = options.insecureRegistries?.includes(ref.domain) === true;
+  const client = new RegistryClient(ref.domain, credentialsFromHeader(options.registryAuth), { insecure, signal });
+  const name = formatReference(ref);
+  const archive = output.kind !== 'oci';
+  const layoutDir = archive ? `${output.path}.dpull-layout` : output.path;
+  try {
+    onBatch([{ type: 'pulling', repository: ref.path, tag: ref.digest ?? ref.tag ?? 'latest' }]);
+    const image = await resolveImage(client, ref, options.platform);
+    idle.touch();
+    if (archive) await rm(layoutDir, { recursive: true, force: true });
+    const layout = new OciLayout(layoutDir).open();
+    const already = layout.named(name)?.digest === image.manifest.digest;
+    onBatch(image.layers.map((blob) => layer(blob, 'pending', 'Pulling fs layer')));
+    const limit = pLimit(BLOBS_AT_ONCE);
+    const fetch = (blob: Descriptor, shown: boolean) =>
+      limit(async () => {
+        if (layout.hasBlob(blob.digest)) {
+          if (shown) onBatch([layer(blob, 'exists', 'Already exists')]);
+          return;
+        }
+        await fetchBlob(client, ref.path, blob, layout.blobPath(blob.digest), (bytes) => {
+          idle.touch();
+          if (shown) onBatch([layer(blob, 'downloading', 'Downloading', bytes)]);
+        });
+        if (shown) onBatch([layer(blob, 'complete', 'Pull complete')]);
+      });
+    await Promise.all([fetch(image.config, false), ...image.layers.map((blob) => fetch(blob, true))]);
+    // The manifest (and the index it was chosen from) byte for byte: its digest is the registry's.
+    layout.writeBlob(image.manifest.digest, image.manifest.bytes);
+    if (image.index !== undefined) layout.writeBlob(image.index.digest, image.index.bytes);
+    // A single-platform image says its platform in its config.
+    const config = JSON.parse(readFileSync(layout.blobPath(image.config.digest), 'utf8')) as { os?: string; architecture?: string; variant?: string };
+    const platform = image.index !== undefined ? image.platform : [config.os, config.architecture, ...(config.variant ? [config.variant] : [])].join('/');
+    if (image.index === undefined && options.platform !== undefined && options.platform !== platform) {
+      throw pullError(`${ref.domain}/${ref.path} is an image for ${platform} only, not ${options.platform}`);
+    }
+    const [os, architecture, variant] = platform.split('/');
+    await serialized(layoutDir, () =>
+      layout.name(
+        { mediaType: image.manifest.mediaType, digest: image.manifest.digest, size: image.manifest.bytes.length, platform: { os, architecture, ...(variant && { variant }) } },
+        name,
+      ),
+    );
+    if (archive) {
+      const blob = (d: Descriptor) => `blobs/${d.digest.replace(':', '/')}`;
+      await packArchive(layoutDir, output.path, output.kind === 'docker-archive'
+        ? { Config: blob(image.config), RepoTags: ref.tag !== undefined ? [name.replace(/@.*$/, '')] : [], Layers: image.layers.map(blob) }
+        : undefined);
+    }
+    onBatch([
+      { type: 'digest', digest: image.index?.digest ?? image.manifest.digest },
+      already
+        ? { type: 'status', message: `Image is up to date for ${name} in ${output.label}`, upToDate: true }
+        : { type: 'status', message: `Downloaded newer image for ${name} to ${output.label}`, upToDate: false },
+      {
+        type: 'image',
+        id: image.config.digest,
+        size: image.config.size + image.layers.reduce((sum, l) => sum + l.size, 0),
+        platform,
+      },
+    ]);
+  } catch (err) {
+    if (signal.aborted) throw signal.reason;
+    throw err;
+  } finally {
+    idle.stop();
+    if (archive) await rm(layoutDir, { recursive: true, force: true });
+  }
+}

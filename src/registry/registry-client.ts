@@ -1,0 +1,200 @@
+import http from 'node:http';
+import https from 'node:https';
+import { DpullError, ExitCode, pullError } from '../errors.js';
+import { rememberSecret } from '../secrets.js';
+import { sanitize } from '../sanitize.js';
+
+/** What the user may send a registry: a password, or an identity token (refresh token). */
+export interface RegistryCredentials {
+  username?: string;
+  password?: string;
+  identitytoken?: string;
+}
+
+export interface RegistryRequest {
+  method?: 'GET' | 'HEAD';
+  headers?: Record<string, string>;
+  /** The repository the request is about: a token is asked for its pull scope. */
+  repository: string;
+}
+
+const TIMEOUT_MS = 30_000;
+const MAX_REDIRECTS = 5;
+
+/** Credentials from the engine's `X-Registry-Auth` value (base64url JSON), for a registry asked directly. */
+export function credentialsFromHeader(registryAuth: string | undefined): RegistryCredentials {
+  if (registryAuth === undefined) return {};
+  try {
+    const decoded = JSON.parse(Buffer.from(registryAuth.replace(/-/g, '+').replace(/_/g, '/'), 'base64').toString('utf8')) as Record<string, unknown>;
+    const pick = (key: string) => (typeof decoded[key] === 'string' && decoded[key] !== '' ? { [key]: decoded[key] as string } : {});
+    return { ...pick('username'), ...pick('password'), ...pick('identitytoken') };
+  } catch {
+    return {};
+  }
+}
+
+/** `Bearer realm="…",service="…"` → its scheme and parameters. */
+function parseChallenge(header: string | undefined): { scheme: string; params: Record<string, string> } | undefined {
+  const m = header === undefined ? null : /^(\w+)\s*(.*)$/.exec(header);
+  if (!m) return undefined;
+  const params: Record<string, string> = {};
+  for (const [, key, value] of m[2].matchAll(/(\w+)="([^"]*)"/g)) params[key.toLowerCase()] = value;
+  return { scheme: m[1].toLowerCase(), params };
+}
+
+/** True for a registry on this machine, spoken to in plain HTTP as the engine does. */
+export const isLoopbackRegistry = (host: string) => /^(localhost|127\.\d+\.\d+\.\d+|\[::1\])(:\d+)?$/.test(host);
+
+/**
+ * One registry, spoken to directly: `/v2/` requests over HTTPS (the system's CAs), or plain HTTP
+ * for loopback registries and those the user lists as insecure; Basic or Bearer auth as the
+ * registry asks (Docker Hub, GHCR and the reference registry's token auth), a token cached per
+ * repository scope; redirects to blob storage followed without the credentials.
+ */
+export class RegistryClient {
+  readonly base: URL;
+  private readonly tokens = new Map<string, string>();
+  private basicOnly = false;
+
+  constructor(
+    readonly domain: string,
+    private readonly credentials: RegistryCredentials,
+    options: { insecure?: boolean; signal?: AbortSignal } = {},
+  ) {
+    const host = domain === 'docker.io' ? 'registry-1.docker.io' : domain;
+    this.base = new URL(`${options.insecure === true || isLoopbackRegistry(host) ? 'http' : 'https'}://${host}`);
+    this.signal = options.signal;
+  }
+
+  private readonly signal: AbortSignal | undefined;
+
+  /** Sends a request for `path` (`/v2/…`), authenticating as the registry asks; resolves with the response. */
+  async request(path: string, req: RegistryRequest): Promise<http.IncomingMessage> {
+    const scope = `repository:${req.repository}:pull`;
+    let response = await this.send(new URL(path, this.base), req, this.authorization(scope));
+    if (response.statusCode === 401) {
+      response.resume();
+      const challenge = parseChallenge(response.headers['www-authenticate'] as string | undefined);
+      const auth = await this.authenticate(challenge, scope);
+      if (auth === undefined) throw this.denied(path);
+      response = await this.send(new URL(path, this.base), req, auth);
+      if (response.statusCode === 401 || response.statusCode === 403) {
+        response.resume();
+        throw this.denied(path);
+      }
+    }
+    return response;
+  }
+
+  private authorization(scope: string): string | undefined {
+    if (this.tokens.has(scope)) return `Bearer ${this.tokens.get(scope)}`;
+    return this.basicOnly ? this.basic() : undefined;
+  }
+
+  private basic(): string | undefined {
+    const { username, password } = this.credentials;
+    return username !== undefined && password !== undefined ? `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}` : undefined;
+  }
+
+  private async authenticate(challenge: ReturnType<typeof parseChallenge>, scope: string): Promise<string | undefined> {
+    if (challenge?.scheme === 'basic') {
+      this.basicOnly = true;
+      return this.basic();
+    }
+    if (challenge?.scheme !== 'bearer' || !challenge.params.realm) return undefined;
+    const realm = new URL(challenge.params.realm);
+    if (challenge.params.service) realm.searchParams.set('service', challenge.params.service);
+    realm.searchParams.set('scope', scope);
+    const basic = this.basic();
+    // An identity token is exchanged with a POST (OAuth2 refresh token), as the docker CLI does.
+    const answer = this.credentials.identitytoken !== undefined
+      ? await this.readJson(await this.send(realm, { repository: '' }, undefined, 'POST', new URLSearchParams({
+          grant_type: 'refresh_token', refresh_token: this.credentials.identitytoken, service: challenge.params.service ?? '', scope, client_id: 'dpull',
+        }).toString()))
+      : await this.readJson(await this.send(realm, { repository: '' }, basic));
+    const token = typeof answer?.token === 'string' ? answer.token : typeof answer?.access_token === 'string' ? answer.access_token : undefined;
+    if (token === undefined) return undefined;
+    rememberSecret(token);
+    this.tokens.set(scope, token);
+    return `Bearer ${token}`;
+  }
+
+  private async readJson(response: http.IncomingMessage): Promise<Record<string, unknown> | undefined> {
+    const body = await readAll(response, 1 << 20);
+    if (response.statusCode !== 200) return undefined;
+    try {
+      return JSON.parse(body.toString('utf8')) as Record<string, unknown>;
+    } catch {
+      return undefined;
+    }
+  }
+
+  private denied(path: string): DpullError {
+    const who = this.credentials.username !== undefined || this.credentials.identitytoken !== undefined ? 'with your credentials' : 'without credentials (none found for it)';
+    return pullError(`${this.domain} denied access to ${sanitize(path.replace(/^\/v2\//, ''))} ${who}`);
+  }
+
+  /** One request, redirects followed (blob storage: without the Authorization header on another host). */
+  private send(url: URL, req: RegistryRequest, authorization: string | undefined, method?: 'POST', body?: string, hops = 0): Promise<http.IncomingMessage> {
+    return new Promise((resolve, reject) => {
+      const headers: Record<string, string> = { 'User-Agent': 'dpull', ...req.headers };
+      if (authorization !== undefined && url.host === this.base.host) headers.Authorization = authorization;
+      if (body !== undefined) headers['Content-Type'] = 'application/x-www-form-urlencoded';
+      const request = (url.protocol === 'https:' ? https : http).request(url, {
+        method: method ?? req.method ?? 'GET',
+        headers,
+        agent: false,
+        timeout: TIMEOUT_MS,
+        ...(this.signal !== undefined && { signal: this.signal }),
+      });
+      request.on('response', (response) => {
+        const location = response.headers.location;
+        if (response.statusCode !== undefined && [301, 302, 303, 307, 308].includes(response.statusCode) && location !== undefined) {
+          response.resume();
+          if (hops >= MAX_REDIRECTS) return reject(pullError(`${this.domain}: too many redirects for ${url.pathname}`));
+          return resolve(this.send(new URL(location, url), req, authorization, method, body, hops + 1));
+        }
+        resolve(response);
+      });
+      request.on('timeout', () => request.destroy(Object.assign(new Error('timed out'), { code: 'ETIMEDOUT' })));
+      request.on('error', (err: NodeJS.ErrnoException) => {
+        if (this.signal?.aborted) return reject(this.signal.reason);
+        reject(new DpullError(`cannot reach the registry ${this.domain} (${url.protocol}//${url.host}): ${describe(err)}`, ExitCode.pullFailed, { cause: err }));
+      });
+      request.end(body);
+    });
+  }
+}
+
+function describe(err: NodeJS.ErrnoException): string {
+  switch (err.code) {
+    case 'ECONNREFUSED':
+      return 'connection refused';
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+      return 'unknown host';
+    case 'ETIMEDOUT':
+      return 'timed out';
+    case 'ECONNRESET':
+      return 'the connection was reset';
+    case 'EPROTO':
+    case 'ERR_SSL_WRONG_VERSION_NUMBER':
+      return 'it does not speak TLS (use --insecure-registry for a plain-HTTP registry)';
+    default:
+      return err.code?.startsWith('CERT') || err.code?.includes('CERT') || err.code?.includes('SELF_SIGNED')
+        ? `TLS: its certificate is not trusted (${err.code})`
+        : sanitize((err.message ?? '').split('\n')[0]);
+  }
+}
+
+/** A whole (small) body. */
+export async function readAll(response: http.IncomingMessage, limit: number): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of response) {
+    size += chunk.length;
+    if (size > limit) throw pullError(`an answer of more than ${limit} bytes where a small one was expected`);
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks);
+}
