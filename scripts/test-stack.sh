@@ -19,7 +19,9 @@ SSH_NO_DOCKER_PORT=$((REGISTRY_PORT + 6)) # the same sshd where `docker` is not 
 # Docker 26 (containerd image store) is unpacked from Debian 13's packages into this folder once,
 # never installed over the system's packages; kept between runs (it is a download, not test state).
 DOCKER26_DIR=${DPULL_DOCKER26_DIR:-/var/cache/dpull-test/docker26}
-EXTRAS=${DPULL_STACK_EXTRAS:-1} # 0: no Docker 26, no sshd (the demo needs neither)
+EXTRAS=${DPULL_STACK_EXTRAS:-1} # 0: no Docker 26, no sshd, no token registry (the demo needs none)
+TOKEN_REGISTRY_PORT=$((REGISTRY_PORT + 7)) # the reference registry with `auth: token`
+TOKEN_ISSUER_PORT=$((REGISTRY_PORT + 8))   # its token issuer, in Docker Hub's shape
 SLOW_RATE=${DPULL_SLOW_RATE:-2000000}   # bytes per second through the throttling proxy
 here=$(cd "$(dirname "$0")" && pwd)
 
@@ -71,6 +73,34 @@ TOML
     > "$dir/dockerd.log" 2>&1 &
   wait_for 60 curl -fsS --unix-socket "$dir/docker.sock" http://localhost/_ping ||
     { log "Docker 26 did not start"; tail -20 "$dir/dockerd.log" >&2; return 1; }
+}
+
+start_token_registry() { # the registry with token auth and the issuer whose signing certificate it trusts
+  local dir="$STACK_DIR/registry-token" password=$1
+  mkdir -p "$dir"
+  openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=dpull-token-issuer \
+    -keyout "$dir/issuer-key.pem" -out "$dir/issuer-cert.pem" > "$dir/openssl.log" 2>&1
+  node "$here/token-issuer.mjs" "$TOKEN_ISSUER_PORT" "$dir/issuer-key.pem" "$dir/issuer-cert.pem" dpull-test-issuer dpull-test-registry dpull "$password" \
+    > "$dir/issuer.log" 2>&1 &
+  echo $! > "$dir/issuer.pid"
+  wait_for 20 curl -fsS -o /dev/null "http://127.0.0.1:$TOKEN_ISSUER_PORT/token?service=dpull-test-registry" ||
+    { log "token issuer did not start"; cat "$dir/issuer.log" >&2; return 1; }
+  cat > "$dir/config.yml" <<YML
+version: 0.1
+log: { level: error, accesslog: { disabled: true } }
+storage: { filesystem: { rootdirectory: $dir/data }, delete: { enabled: true } }
+http: { addr: 127.0.0.1:$TOKEN_REGISTRY_PORT, secret: dpull-test-stack }
+auth:
+  token:
+    realm: http://127.0.0.1:$TOKEN_ISSUER_PORT/token
+    service: dpull-test-registry
+    issuer: dpull-test-issuer
+    rootcertbundle: $dir/issuer-cert.pem
+YML
+  docker-registry serve "$dir/config.yml" > "$dir/log" 2>&1 &
+  echo $! > "$dir/pid"
+  wait_for 20 curl -sS -o /dev/null "http://127.0.0.1:$TOKEN_REGISTRY_PORT/v2/" ||
+    { log "token registry did not start"; cat "$dir/log" >&2; return 1; }
 }
 
 start_sshd() { # sshd on loopback as root, its own keys and config; the far side's docker talks to the stack's dockerd
@@ -241,6 +271,18 @@ up() {
   docker login -u dpull --password-stdin "127.0.0.1:$AUTH_REGISTRY_PORT" <<< "$password" >/dev/null 2>&1
   docker tag "$reg/demo/three:1.0" "127.0.0.1:$AUTH_REGISTRY_PORT/private/three:1.0"
   docker push -q "127.0.0.1:$AUTH_REGISTRY_PORT/private/three:1.0" >/dev/null
+  if [ "$EXTRAS" != 0 ]; then
+    start_token_registry "$password"
+    local token_reg="127.0.0.1:$TOKEN_REGISTRY_PORT"
+    docker login -u dpull --password-stdin "$token_reg" <<< "$password" >/dev/null 2>&1 ||
+      { log "docker login to the token registry failed"; tail -5 "$STACK_DIR/registry-token/log" >&2; return 1; }
+    for repo in public/three private/three; do
+      docker tag "$reg/demo/three:1.0" "$token_reg/$repo:1.0"
+      docker push -q "$token_reg/$repo:1.0" >/dev/null
+    done
+    # What the docker CLI of the stack cannot build: a multi-platform index, a corrupt blob.
+    node "$here/push-test-images.mjs" "$reg" "$STACK_DIR/registry/data" > "$STACK_DIR/pushed.json"
+  fi
   # The engine starts the tests empty: every pull is a real download from the registry.
   # Built images have parents (three:1.1 is FROM three:1.0): untag all, prune, until none is left.
   local pass
@@ -269,6 +311,7 @@ DPULL_TEST_SSH_HOST=ssh://root@127.0.0.1:$SSH_PORT
 DPULL_TEST_SSH_NO_DOCKER_HOST=ssh://root@127.0.0.1:$SSH_NO_DOCKER_PORT
 DPULL_TEST_SSH_PATH=$STACK_DIR/ssh/bin
 DPULL_TEST_SSH_WRONG_KEY_PATH=$STACK_DIR/ssh/bin-wrong-key
+DPULL_TEST_TOKEN_REGISTRY=127.0.0.1:$TOKEN_REGISTRY_PORT
 ENV
   log "up: $STACK_DIR/env"
 }
@@ -292,6 +335,8 @@ down() {
   stop_pidfile "$STACK_DIR/registry-auth/pid"
   stop_pidfile "$STACK_DIR/dockerd.pid"
   stop_pidfile "$STACK_DIR/ssh/sshd.pid"
+  stop_pidfile "$STACK_DIR/registry-token/pid"
+  stop_pidfile "$STACK_DIR/registry-token/issuer.pid"
   stop_pidfile "$STACK_DIR/docker26/dockerd.pid"
   stop_pidfile "$STACK_DIR/docker26/containerd.pid"
   # dockerd's own containerd and any mounts under the stack folder go with it.

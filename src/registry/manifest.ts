@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { ImageReference } from '../reference/reference.js';
-import { pullError, usageError } from '../errors.js';
+import { pullError } from '../errors.js';
 import { sanitize } from '../sanitize.js';
 import { readAll, type RegistryClient } from './registry-client.js';
 
@@ -84,7 +84,7 @@ export async function resolveImage(client: RegistryClient, ref: ImageReference, 
       candidates.find((m) => platformOf({ ...m.platform, variant: undefined }) === platform && !platform.split('/')[2]);
     if (match === undefined) {
       const offered = [...new Set(candidates.map((m) => platformOf(m.platform)))].join(', ');
-      throw usageError(`${ref.domain}/${ref.path} has no image for ${platform}; it has ${offered || 'none'} (use --platform)`);
+      throw pullError(`${ref.domain}/${ref.path} has no image for ${platform}; it has ${offered || 'none'} (use --platform)`);
     }
     chosen = platformOf(match.platform);
     image = await fetchManifest(client, ref.path, match.digest, match.digest);

@@ -138,7 +138,9 @@ export class RegistryClient {
   private send(url: URL, req: RegistryRequest, authorization: string | undefined, method?: 'POST', body?: string, hops = 0): Promise<http.IncomingMessage> {
     return new Promise((resolve, reject) => {
       const headers: Record<string, string> = { 'User-Agent': 'dpull', ...req.headers };
-      if (authorization !== undefined && url.host === this.base.host) headers.Authorization = authorization;
+      // Credentials go where they were meant to (the registry, its token realm); a redirect to
+      // another host (blob storage) gets none.
+      if (authorization !== undefined && (hops === 0 || url.host === this.base.host)) headers.Authorization = authorization;
       if (body !== undefined) headers['Content-Type'] = 'application/x-www-form-urlencoded';
       const request = (url.protocol === 'https:' ? https : http).request(url, {
         method: method ?? req.method ?? 'GET',
