@@ -19,14 +19,20 @@ interface Index {
 export class OciLayout {
   constructor(readonly dir: string) {}
 
-  /** Makes the folder a layout; an existing folder must be empty or a layout already. */
-  open(): this {
+  /** An existing folder must be empty or a layout already (usage error otherwise); nothing is made yet. */
+  check(): this {
     if (existsSync(this.dir)) {
       if (!statSync(this.dir).isDirectory()) throw usageError(`${this.dir} exists and is not a folder: an OCI layout is a folder (or use oci-archive:FILE)`);
       if (!existsSync(join(this.dir, 'oci-layout')) && readdirSync(this.dir).length > 0) {
         throw usageError(`${this.dir} exists and is not an OCI image layout (no oci-layout file); give an empty or new folder`);
       }
     }
+    return this;
+  }
+
+  /** Makes the folder a layout (or keeps the one it is). */
+  open(): this {
+    this.check();
     mkdirSync(join(this.dir, 'blobs', 'sha256'), { recursive: true });
     if (!existsSync(join(this.dir, 'oci-layout'))) writeFileSync(join(this.dir, 'oci-layout'), '{"imageLayoutVersion":"1.0.0"}');
     return this;

@@ -61,11 +61,13 @@ export async function streamRegistryPull(options: RegistryPullOptions, onBatch: 
   const archive = output.kind !== 'oci';
   const layoutDir = archive ? `${output.path}.dpull-layout` : output.path;
   try {
-    onBatch([{ type: 'pulling', repository: ref.path, tag: ref.digest ?? ref.tag ?? 'latest' }]);
+    const layout = new OciLayout(layoutDir).check(); // before the registry is asked anything
     const image = await resolveImage(client, ref, options.platform);
     idle.touch();
+    // As an engine says it: once the manifest is resolved.
+    onBatch([{ type: 'pulling', repository: ref.path, tag: ref.digest ?? ref.tag ?? 'latest' }]);
     if (archive) await rm(layoutDir, { recursive: true, force: true });
-    const layout = new OciLayout(layoutDir).open();
+    layout.open();
     const already = layout.named(name)?.digest === image.manifest.digest;
     onBatch(image.layers.map((blob) => layer(blob, 'pending', 'Pulling fs layer')));
     const limit = pLimit(BLOBS_AT_ONCE);

@@ -26,6 +26,8 @@ export function stack() {
     /** Put first on PATH: an `ssh` that reads the stack's client config (key, known hosts), as ~/.ssh/config would. */
     sshPath: `${env.DPULL_TEST_SSH_PATH}:${process.env.PATH}`,
     sshWrongKeyPath: `${env.DPULL_TEST_SSH_WRONG_KEY_PATH}:${process.env.PATH}`,
+    /** The reference registry with token auth: public/three:1.0 anonymously, private/three:1.0 with the stack's credentials. */
+    tokenRegistry: env.DPULL_TEST_TOKEN_REGISTRY,
   };
 }
 

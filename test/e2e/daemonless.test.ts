@@ -1,0 +1,218 @@
+// Pulls with no engine (--output): straight from the real registries of the stack into an OCI
+// layout or an archive, read back by real consumers (docker load into dockerd and Docker 26,
+// podman load, skopeo), every blob checked against its digest on disk.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, test } from 'vitest';
+import { engineRequest, removeAllImages, stack } from '../support/stack.js';
+import { runDpull } from '../support/run-dpull.js';
+import { runInPty } from '../support/pty.js';
+import { screenOf, someFrameShows } from '../support/screen.js';
+import { scratchDir } from '../support/scratch.js';
+import { pull } from '../../src/index.js';
+
+const s = stack();
+const three = `${s.registry}/demo/three:1.0`;
+const eight = `${s.registry}/demo/eight:1.0`;
+/** No engine anywhere: were one contacted, this would fail with exit 3. */
+const noEngine = { DOCKER_HOST: 'unix:///nonexistent/docker.sock' };
+const pushed = JSON.parse(readFileSync('/tmp/dpull-stack/pushed.json', 'utf8')) as { multi: string; corrupt: string; corruptLayer: string };
+
+beforeAll(() => {
+  if (!existsSync('/usr/bin/skopeo')) execFileSync('apt-get', ['install', '-y', '-qq', 'skopeo'], { stdio: 'ignore', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+}, 300_000);
+
+/** Every blob of a layout hashes to its name; returns how many there are. */
+function checkBlobs(dir: string): number {
+  const blobs = readdirSync(join(dir, 'blobs', 'sha256'));
+  for (const hex of blobs) {
+    expect(hex).toMatch(/^[a-f0-9]{64}$/);
+    expect(createHash('sha256').update(readFileSync(join(dir, 'blobs', 'sha256', hex))).digest('hex')).toBe(hex);
+  }
+  return blobs.length;
+}
+
+const index = (dir: string) => JSON.parse(readFileSync(join(dir, 'index.json'), 'utf8')) as { manifests: { digest: string; annotations: Record<string, string> }[] };
+
+describe('into an OCI layout (oci:DIR)', () => {
+  test('with no engine: every blob verified on disk, the image named in index.json, read by skopeo', async () => {
+    const dir = join(scratchDir('dpull-oci-'), 'layout');
+    const run = await runDpull(['--progress', 'json', '-o', `oci:${dir}`, eight], noEngine);
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    const result = JSON.parse(run.stdout.trim().split('\n').at(-1)!);
+    expect(result).toMatchObject({ type: 'result', reference: eight, layers: { total: 8, pulled: 8, reused: 0 }, platform: 'linux/amd64' });
+    expect(checkBlobs(dir)).toBe(10); // 8 layers, the config, the manifest
+    const [entry] = index(dir).manifests;
+    expect(entry.annotations['org.opencontainers.image.ref.name']).toBe(eight);
+    // The manifest kept byte for byte: its digest is the registry's.
+    const registryDigest = (await fetch(`http://${s.registry}/v2/demo/eight/manifests/1.0`, { method: 'HEAD', headers: { Accept: 'application/vnd.docker.distribution.manifest.v2+json' } })).headers.get('docker-content-digest');
+    expect(entry.digest).toBe(registryDigest);
+    expect(result.digest).toBe(registryDigest);
+    // skopeo finds an image by name only among OCI manifests; this one keeps its Docker v2 bytes.
+    const inspected = JSON.parse(execFileSync("skopeo", ["inspect", `oci:${dir}`], { encoding: "utf8" }));
+    expect(inspected.Layers).toHaveLength(8);
+    expect(`sha256:${createHash('sha256').update(readFileSync(join(dir, 'blobs', 'sha256', result.imageId.slice(7)))).digest('hex')}`).toBe(result.imageId);
+  });
+
+  test('two images sharing layers into one layout: each blob once, the shared ones shown as already there', async () => {
+    const dir = join(scratchDir('dpull-oci-'), 'layout');
+    const first = await runDpull(['--no-tty', '-o', `oci:${dir}`, three], noEngine);
+    expect(first.code).toBe(0);
+    const second = await runDpull(['--no-tty', '-o', `oci:${dir}`, `${s.registry}/demo/three:1.1`], noEngine);
+    expect(second.code).toBe(0);
+    expect(second.stderr.split('\n').filter((l) => / [0-9a-f]{12}: Already exists$/.test(l))).toHaveLength(3);
+    expect(second.stderr.split('\n').filter((l) => / [0-9a-f]{12}: Pull complete$/.test(l))).toHaveLength(1);
+    expect(index(dir).manifests.map((m) => m.annotations['org.opencontainers.image.ref.name']).sort()).toEqual([three, `${s.registry}/demo/three:1.1`]);
+    expect(checkBlobs(dir)).toBe(3 + 1 + 2 + 2); // layers, two configs, two manifests
+    const again = await runDpull(['--no-tty', '-o', `oci:${dir}`, three], noEngine);
+    expect(again.stderr).toMatch(/Up to date: /);
+  });
+
+  test('several images at once into one layout', async () => {
+    const dir = join(scratchDir('dpull-oci-'), 'layout');
+    const run = await runDpull(['-q', '-o', `oci:${dir}`, three, eight], noEngine);
+    expect(run.code).toBe(0);
+    expect(run.stdout.trim().split('\n').sort()).toEqual([eight, three].sort());
+    expect(index(dir).manifests).toHaveLength(2);
+  });
+
+  test('a multi-platform index: --platform picks one, its platform said; one it lacks lists those it has', async () => {
+    const dir = join(scratchDir('dpull-oci-'), 'layout');
+    const ref = `${s.registry}/${pushed.multi}`;
+    const run = await runDpull(['--progress', 'json', '--platform', 'linux/arm64', '-o', `oci:${dir}`, ref], noEngine);
+    expect(run.code).toBe(0);
+    expect(JSON.parse(run.stdout.trim().split('\n').at(-1)!)).toMatchObject({ platform: 'linux/arm64/v8' });
+    const missing = await runDpull(['--platform', 'linux/s390x', '-o', `oci:${dir}`, ref], noEngine);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toBe(`dpull: ${s.registry}/demo/three has no image for linux/s390x; it has linux/amd64, linux/arm64/v8 (use --platform)\n`);
+  });
+});
+
+describe('archives, loaded by real engines', () => {
+  test('docker-archive (a bare FILE.tar): docker load into dockerd gives the image, its ID the one dpull said', async () => {
+    await removeAllImages();
+    const file = join(scratchDir('dpull-archive-'), 'three.tar');
+    const run = await runDpull(['--progress', 'json', '-o', file, three], noEngine);
+    expect(run.code).toBe(0);
+    const result = JSON.parse(run.stdout.trim().split('\n').at(-1)!);
+    const loaded = execFileSync('/usr/bin/docker', ['load', '-i', file], { encoding: 'utf8', env: { ...process.env, DOCKER_HOST: s.dockerHost } });
+    expect(loaded).toContain(`Loaded image: ${three}`);
+    const image = JSON.parse((await engineRequest('GET', `/images/${encodeURIComponent(three)}/json`)).body);
+    expect(image.Id).toBe(result.imageId);
+    expect(readdirSync(join(file, '..'))).toEqual(['three.tar']); // nothing half-written beside it
+  });
+
+  test('oci-archive: docker load into Docker 26 (containerd store) and podman load', async () => {
+    await removeAllImages(s.docker26Socket);
+    const file = join(scratchDir('dpull-archive-'), 'eight.tar');
+    const run = await runDpull(['-q', '-o', `oci-archive:${file}`, eight], noEngine);
+    expect(run.code).toBe(0);
+    const loaded = execFileSync('/usr/local/bin/docker', ['load', '-i', file], { encoding: 'utf8', env: { ...process.env, DOCKER_HOST: s.docker26Host } });
+    expect(loaded).toContain(eight);
+    expect((await engineRequest('GET', `/images/${encodeURIComponent(eight)}/json`, s.docker26Socket)).status).toBe(200);
+    await removeAllImages(s.docker26Socket);
+    const podman = spawnSync('podman', ['--storage-driver=vfs', '--root', join(file, '..', 'podman-root'), '--runroot', join(file, '..', 'podman-run'), 'load', '-i', file], { encoding: 'utf8' });
+    expect(podman.stderr + podman.stdout).toContain('Loaded image');
+    expect(podman.status).toBe(0);
+    spawnSync('podman', ['--storage-driver=vfs', '--root', join(file, '..', 'podman-root'), '--runroot', join(file, '..', 'podman-run'), 'system', 'reset', '-f'], { stdio: 'ignore' });
+  });
+
+  test('several images into one archive: a usage error before anything is pulled', async () => {
+    const file = join(scratchDir('dpull-archive-'), 'x.tar');
+    const run = await runDpull(['-o', file, three, eight], noEngine);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toBe(`dpull: ${file}: an archive holds one image; pull one image into it, or several into an OCI layout (oci:DIR)\n`);
+    expect(existsSync(file)).toBe(false);
+  });
+});
+
+describe('registries that want credentials', () => {
+  const auth = (registry: string) => JSON.stringify({ auths: { [registry]: { auth: Buffer.from(`${s.authUser}:${s.authPassword}`).toString('base64') } } });
+
+  test.each([
+    ['token auth (Docker Hub\'s shape)', () => s.tokenRegistry],
+    ['htpasswd (Basic)', () => s.authRegistry],
+  ])('%s: a private image with credentials; without, denied in one line, exit 1', async (_, registry) => {
+    const dir = join(scratchDir('dpull-oci-'), 'layout');
+    const ref = `${registry()}/private/three:1.0`;
+    const denied = await runDpull(['-o', `oci:${dir}`, ref], noEngine);
+    expect(denied.code).toBe(1);
+    expect(denied.stderr).toBe(`dpull: ${registry()} denied access to private/three/manifests/1.0 without credentials (none found for it)\n`);
+    const run = await runDpull(['-q', '-o', `oci:${dir}`, ref], { ...noEngine, DOCKER_AUTH_CONFIG: auth(registry()) });
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    expect(run.stdout + run.stderr).not.toContain(s.authPassword);
+  });
+
+  test('token auth: a public image anonymously', async () => {
+    const dir = join(scratchDir('dpull-oci-'), 'layout');
+    const run = await runDpull(['-q', '-o', `oci:${dir}`, `${s.tokenRegistry}/public/three:1.0`], noEngine);
+    expect(run.code).toBe(0);
+    expect(checkBlobs(dir)).toBe(5);
+  });
+});
+
+describe('failures leave nothing that looks whole', () => {
+  test('a blob the registry serves corrupted: exit 1 naming it, nothing kept under its digest', async () => {
+    const dir = join(scratchDir('dpull-oci-'), 'layout');
+    const run = await runDpull(['-o', `oci:${dir}`, `${s.registry}/${pushed.corrupt}`], noEngine);
+    expect(run.code).toBe(1);
+    expect(run.stderr.trimEnd().split('\n').at(-1)).toMatch(new RegExp(`^dpull: blob ${pushed.corruptLayer} does not match its digest \\(got sha256:[0-9a-f]{64}\\); nothing was kept$`));
+    expect(existsSync(join(dir, 'blobs', ...pushed.corruptLayer.split(':')))).toBe(false);
+    expect(readdirSync(join(dir, 'blobs', 'sha256')).filter((f) => f.endsWith('.partial'))).toEqual([]);
+    expect(existsSync(join(dir, 'index.json'))).toBe(false);
+    checkBlobs(dir);
+  });
+
+  test.each([
+    ['an unknown tag', () => `${s.registry}/demo/three:9.9`, `dpull: manifest for ${s.registry}/demo/three:9.9 not found: manifest unknown\n`],
+    ['a registry that is down', () => `${s.downRegistry}/demo/three:1.0`, `dpull: cannot reach the registry ${s.downRegistry} (http://${s.downRegistry}): connection refused\n`],
+  ])('%s: one line, exit 1', async (_, ref, message) => {
+    const dir = join(scratchDir('dpull-oci-'), 'layout');
+    const run = await runDpull(['-o', `oci:${dir}`, ref()], noEngine);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toBe(message);
+  });
+
+  test('a destination that exists and is not a layout: exit 2', async () => {
+    const dir = scratchDir('dpull-oci-');
+    writeFileSync(join(dir, 'notes.txt'), 'mine');
+    const run = await runDpull(['-o', `oci:${dir}`, three], noEngine);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toBe(`dpull: ${dir} exists and is not an OCI image layout (no oci-layout file); give an empty or new folder\n`);
+  });
+
+  test('Ctrl-C mid-pull into an archive: 130, no archive, no partial file, no layout left beside it', async () => {
+    const folder = scratchDir('dpull-archive-');
+    const file = join(folder, 'eight.tar');
+    const run = await runInPty(['-o', file, `${s.slowRegistry}/demo/eight:1.0`], noEngine, { cols: 100, rows: 30 }, {
+      act: { when: (out) => out.includes('█'), act: (term) => term.write('\x03') },
+    });
+    expect(run.exitCode).toBe(130);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(readdirSync(folder)).toEqual([]);
+  });
+});
+
+test('on a terminal: the same live display as an engine pull, and the closing line', async () => {
+  const dir = join(scratchDir('dpull-oci-'), 'layout');
+  const run = await runInPty(['-o', `oci:${dir}`, `${s.slowRegistry}/demo/three:1.0`], noEngine, { cols: 120, rows: 30 });
+  expect(run.exitCode).toBe(0);
+  const screen = await screenOf(run.output, 120, 30, false);
+  expect(screen.lines[0]).toBe(`Pulling ${s.slowRegistry}/demo/three:1.0`);
+  expect(screen.lines.filter((l) => /^[0-9a-f]{12}  Pull complete\s+3\.0 MB$/.test(l))).toHaveLength(3);
+  expect(screen.logical).toContainEqual(expect.stringMatching(new RegExp(`^✔ ${s.slowRegistry.replace(/\./g, '\\.')}/demo/three:1\\.0  sha256:[0-9a-f]{12} · 9\\.0 MB on disk · linux/amd64 · pulled in \\d+s$`)));
+  expect(await someFrameShows(run.output, 120, 30, (lines) => lines.some((l) => /Downloading +█+░+/.test(l)), false)).toBe(true);
+});
+
+test('the library: pull(ref, { output })', async () => {
+  const dir = join(scratchDir('dpull-oci-'), 'layout');
+  const p = pull(three, { output: `oci:${dir}` });
+  expect(p.engine).toBeUndefined();
+  const result = await p.result;
+  expect(result).toMatchObject({ reference: three, layers: { pulled: 3 }, platform: 'linux/amd64' });
+  expect(index(dir).manifests[0].digest).toBe(result.digest);
+});
