@@ -12,8 +12,13 @@ import { packArchive } from '../output/archive.js';
 import { pullError } from '../errors.js';
 import { IdleTimeout } from './idle-timeout.js';
 
-/** Blobs fetched at once from one registry (peers use 3 to 6; 4 is crane's). */
+/** Blobs fetched at once from one registry (peers use 3 to 6; bench/registry.mjs measures ours). */
 export const BLOBS_AT_ONCE = 4;
+/** DPULL_BLOBS_AT_ONCE (1 to 16) overrides it, for a slow link or the benchmark. */
+const blobsAtOnce = () => {
+  const n = Number(process.env.DPULL_BLOBS_AT_ONCE);
+  return Number.isInteger(n) && n >= 1 && n <= 16 ? n : BLOBS_AT_ONCE;
+};
 
 export interface RegistryPullOptions {
   reference: ImageReference;
@@ -70,7 +75,7 @@ export async function streamRegistryPull(options: RegistryPullOptions, onBatch: 
     layout.open();
     const already = layout.named(name)?.digest === image.manifest.digest;
     onBatch(image.layers.map((blob) => layer(blob, 'pending', 'Pulling fs layer')));
-    const limit = pLimit(BLOBS_AT_ONCE);
+    const limit = pLimit(blobsAtOnce());
     const fetch = (blob: Descriptor, shown: boolean) =>
       limit(async () => {
         if (layout.hasBlob(blob.digest)) {

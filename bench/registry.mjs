@@ -1,0 +1,107 @@
+#!/usr/bin/env node
+// dpull --output against `skopeo copy` on the same work: the same 8-layer image (about 145 MB of
+// gzip layers) from the same loopback registry of the test stack, into an OCI layout and into a
+// docker-archive. Wall and CPU seconds and peak RSS from GNU time, median of the runs; also
+// dpull's wall time by blobs fetched at once, which chose its default.
+//   bash scripts/test-stack.sh up && node bench/registry.mjs [--write]
+import { execFileSync, spawnSync } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { gzipSync } from 'node:zlib';
+import { writeSection } from './benchmarks-file.mjs';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const RUNS = Number(process.env.BENCH_RUNS ?? 5);
+const LAYERS = 8;
+const LAYER_BYTES = 18_000_000;
+const stack = Object.fromEntries(readFileSync(`${process.env.DPULL_STACK_DIR ?? '/tmp/dpull-stack'}/env`, 'utf8').trim().split('\n').map((l) => l.split(/=(.*)/s).slice(0, 2)));
+const registry = stack.DPULL_TEST_REGISTRY;
+const work = mkdtempSync(`${tmpdir()}/dpull-bench-registry-`);
+process.on('exit', () => rmSync(work, { recursive: true, force: true }));
+
+for (const [tool, pkg] of [['/usr/bin/time', 'time'], ['/usr/bin/skopeo', 'skopeo']]) {
+  if (!existsSync(tool)) execFileSync('apt-get', ['install', '-y', '-qq', pkg], { stdio: 'inherit', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+}
+const skopeoVersion = execFileSync('skopeo', ['--version'], { encoding: 'utf8' }).trim();
+
+const digestOf = (bytes) => `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
+async function pushBlob(repository, bytes) {
+  const start = await fetch(`http://${registry}/v2/${repository}/blobs/uploads/`, { method: 'POST' });
+  const location = new URL(start.headers.get('location'), `http://${registry}`);
+  location.searchParams.set('digest', digestOf(bytes));
+  const put = await fetch(location, { method: 'PUT', body: bytes, headers: { 'Content-Type': 'application/octet-stream' } });
+  if (put.status !== 201) throw new Error(`push: ${put.status}`);
+  return { digest: digestOf(bytes), size: bytes.length };
+}
+
+/** An 8-layer image of random (incompressible) gzip layers, pushed once. */
+async function pushBigImage() {
+  const layers = [];
+  const diffIds = [];
+  for (let i = 0; i < LAYERS; i++) {
+    const raw = randomBytes(LAYER_BYTES);
+    diffIds.push(digestOf(raw));
+    layers.push({ mediaType: 'application/vnd.docker.image.rootfs.diff.tar.gzip', ...(await pushBlob('bench/big', gzipSync(raw, { level: 1 }))) });
+  }
+  const config = await pushBlob('bench/big', Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: diffIds }, config: {} })));
+  const manifest = { schemaVersion: 2, mediaType: 'application/vnd.docker.distribution.manifest.v2+json', config: { mediaType: 'application/vnd.docker.container.image.v1+json', ...config }, layers };
+  const put = await fetch(`http://${registry}/v2/bench/big/manifests/1.0`, { method: 'PUT', body: JSON.stringify(manifest), headers: { 'Content-Type': manifest.mediaType } });
+  if (put.status !== 201) throw new Error(`manifest: ${put.status}`);
+  return layers.reduce((sum, l) => sum + l.size, 0);
+}
+
+function measure(command, args, env = {}) {
+  const timeFile = `${work}/time`;
+  const run = spawnSync('/usr/bin/time', ['-f', '%e %U %S %M', '-o', timeFile, command, ...args], { encoding: 'utf8', env: { ...process.env, ...env } });
+  if (run.status !== 0) throw new Error(`${command} ${args.join(' ')}: exit ${run.status}: ${run.stderr}`);
+  const [wall, user, sys, rssKb] = readFileSync(timeFile, 'utf8').trim().split('\n').at(-1).split(' ').map(Number);
+  return { wall, cpu: user + sys, rssMb: rssKb / 1024 };
+}
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+function repeat(make) {
+  const runs = [];
+  for (let i = 0; i < RUNS; i++) {
+    const dest = `${work}/out-${i}`;
+    runs.push(make(dest));
+    rmSync(dest, { recursive: true, force: true });
+    rmSync(`${dest}.tar`, { force: true });
+  }
+  return Object.fromEntries(['wall', 'cpu', 'rssMb'].map((k) => [k, median(runs.map((r) => r[k]))]));
+}
+
+const bytes = await pushBigImage();
+const ref = `${registry}/bench/big:1.0`;
+const dpull = (output, env = {}) => measure(process.execPath, [`${root}/bin/dpull.js`, '-q', '-o', output, ref], env);
+const skopeo = (dest) => measure('skopeo', ['copy', '--quiet', '--src-tls-verify=false', `docker://${ref}`, dest]);
+const rows = [];
+const fmt = (n, d = 2) => n.toFixed(d);
+const results = {};
+for (const [label, dpullOut, skopeoOut] of [
+  ['OCI layout', (d) => `oci:${d}`, (d) => `oci:${d}`],
+  ['docker-archive', (d) => `docker-archive:${d}.tar`, (d) => `docker-archive:${d}.tar:${ref}`],
+]) {
+  const ours = repeat((d) => dpull(dpullOut(d)));
+  const theirs = repeat((d) => skopeo(skopeoOut(d)));
+  results[label] = { ours, theirs };
+  rows.push(`| ${label} | ${fmt(ours.wall)} / ${fmt(theirs.wall)} (${fmt(ours.wall / theirs.wall)}×) | ${fmt(ours.cpu)} / ${fmt(theirs.cpu)} | ${fmt(ours.rssMb, 0)} / ${fmt(theirs.rssMb, 0)} |`);
+}
+// Blobs at once: the default is the smallest count within 5 % of the fastest.
+const byConcurrency = [1, 2, 4, 6, 8].map((n) => [n, repeat((d) => dpull(`oci:${d}`, { DPULL_BLOBS_AT_ONCE: String(n) })).wall]);
+
+const table = [
+  `Measured ${new Date().toISOString().slice(0, 10)} on ${cpus().length} × ${cpus()[0].model.trim()}, Node ${process.version}, against ${skopeoVersion}; median of ${RUNS} runs; the image: ${LAYERS} layers, ${fmt(bytes / 1e6, 0)} MB, from the stack's loopback registry.`,
+  '',
+  '| into | wall s, dpull / skopeo | CPU s, dpull / skopeo | peak RSS MB, dpull / skopeo |',
+  '| --- | --- | --- | --- |',
+  ...rows,
+  '',
+  `Blobs fetched at once (dpull into a layout, wall s): ${byConcurrency.map(([n, w]) => `${n}: ${fmt(w)}`).join(', ')}.`,
+  '',
+  'Targets:',
+  `- faster than skopeo on wall time: **${fmt(results['OCI layout'].ours.wall / results['OCI layout'].theirs.wall)}×** into a layout, **${fmt(results['docker-archive'].ours.wall / results['docker-archive'].theirs.wall)}×** into a docker-archive`,
+  `- peak memory flat in image size (≤ 100 MB for a ${fmt(bytes / 1e6, 0)} MB image): **${fmt(Math.max(results['OCI layout'].ours.rssMb, results['docker-archive'].ours.rssMb), 0)} MB**`,
+].join('\n');
+console.log(table);
+if (process.argv.includes('--write')) writeSection('Daemonless: dpull --output vs skopeo copy', table);
