@@ -1,6 +1,7 @@
 import type { EngineAddress } from './address.js';
 import { readBody, requestEngine } from './transport.js';
 import { sanitize } from '../sanitize.js';
+import type { RateLimitWords } from '../decode/pull-event.js';
 
 /** The image as the engine holds it after a pull: what `docker images` would say of it. */
 export interface EngineImage {
@@ -14,6 +15,8 @@ export interface EngineImage {
   images?: number;
   /** Why the engine's view could not be had; the pull itself succeeded. */
   warning?: string;
+  /** Pulled straight from a registry that says its limit (Docker Hub): what is left of it. */
+  rateLimit?: RateLimitWords;
 }
 
 interface ListedImage {

@@ -121,6 +121,7 @@ export async function streamRegistryPull(options: RegistryPullOptions, onBatch: 
         id: image.config.digest,
         size: image.config.size + image.layers.reduce((sum, l) => sum + l.size, 0),
         platform,
+        ...(image.rateLimit !== undefined && { rateLimit: { registry: ref.domain, ...image.rateLimit } }),
       },
     ]);
   } catch (err) {

@@ -22,8 +22,8 @@ const PASSING: RegExp[] = [
   /received unexpected HTTP status: 5\d\d/,
   /\b408\b|Request Timeout/,
   /: EOF$|": EOF\b|unexpected EOF/,
-  /connection reset by peer|connection refused|broken pipe/i,
-  /i\/o timeout|TLS handshake timeout|context deadline exceeded|Client\.Timeout exceeded/i,
+  /connection reset by peer|connection refused|connection was reset|broken pipe/i,
+  /i\/o timeout|TLS handshake timeout|context deadline exceeded|Client\.Timeout exceeded|: timed out$/i,
   /no route to host|network is unreachable/i,
   // dpull's own words for an engine that went silent (--timeout) or whose stream broke off.
   /nothing from the engine for .* \(--timeout\)/,

@@ -2,8 +2,7 @@ import { createHash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { rename, rm } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
-import { Transform } from 'node:stream';
-import { pullError } from '../errors.js';
+import { DpullError, pullError } from '../errors.js';
 import type { Descriptor } from './manifest.js';
 import type { RegistryClient } from './registry-client.js';
 
@@ -30,21 +29,20 @@ export async function fetchBlob(
   const hash = createHash('sha256');
   let bytes = 0;
   let reportedAt = 0;
-  const counter = new Transform({
-    transform(chunk: Buffer, _encoding, done) {
-      hash.update(chunk);
-      bytes += chunk.length;
-      const now = performance.now();
-      if (now - reportedAt >= 100) {
-        reportedAt = now;
-        onProgress(bytes);
-      }
-      done(null, chunk);
-    },
+  // Hashed and counted as the chunks go by to the file: no stream of its own in between.
+  response.on('data', (chunk: Buffer) => {
+    hash.update(chunk);
+    bytes += chunk.length;
+    const now = performance.now();
+    if (now - reportedAt >= 100) {
+      reportedAt = now;
+      onProgress(bytes);
+    }
   });
   const partial = `${file}.partial`;
   try {
-    await pipeline(response, counter, createWriteStream(partial));
+    // Chunks gather while a write is under way and go out together (writev): far fewer calls.
+    await pipeline(response, createWriteStream(partial, { highWaterMark: 8 << 20 }));
     const actual = hash.digest('hex');
     if (actual !== expected) {
       throw pullError(`blob ${blob.digest} does not match its digest (got sha256:${actual}); nothing was kept`);
@@ -54,6 +52,11 @@ export async function fetchBlob(
     await rename(partial, file);
   } catch (err) {
     await rm(partial, { force: true });
+    // The disk's failures (full, read-only, no permission) in one line naming the file.
+    const code = (err as NodeJS.ErrnoException).code;
+    if (!(err instanceof DpullError) && code !== undefined && /^E[A-Z]+$/.test(code) && !/^(ECONNRESET|ETIMEDOUT|EPIPE)$/.test(code)) {
+      throw pullError(`cannot write ${partial}: ${code === 'ENOSPC' ? 'no space left on device' : code}`);
+    }
     throw err;
   }
 }

@@ -28,6 +28,8 @@ export interface ResolvedImage {
   platform: string;
   /** The index or list the platform was chosen from, byte for byte, when there was one. */
   index?: { bytes: Buffer; digest: string; mediaType: string };
+  /** What the registry said of its pull limit on the manifest (Docker Hub's `ratelimit-*`). */
+  rateLimit?: { limit?: number; remaining?: number; windowSeconds?: number };
 }
 
 const digestOf = (bytes: Buffer) => `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
@@ -64,7 +66,12 @@ async function fetchManifest(client: RegistryClient, repository: string, referen
   } catch {
     throw pullError(`the manifest of ${repository}:${reference} is not JSON`);
   }
-  return { bytes, digest, mediaType: parsed.mediaType ?? mediaType, parsed };
+  const limit = /^\s*(\d+)(?:;w=(\d+))?/.exec(String(response.headers['ratelimit-limit'] ?? ''));
+  const remaining = /^\s*(\d+)/.exec(String(response.headers['ratelimit-remaining'] ?? ''));
+  const rateLimit = limit || remaining
+    ? { ...(limit && { limit: Number(limit[1]) }), ...(limit?.[2] && { windowSeconds: Number(limit[2]) }), ...(remaining && { remaining: Number(remaining[1]) }) }
+    : undefined;
+  return { bytes, digest, mediaType: parsed.mediaType ?? mediaType, parsed, rateLimit };
 }
 
 /**
@@ -97,5 +104,6 @@ export async function resolveImage(client: RegistryClient, ref: ImageReference, 
     layers,
     platform: chosen,
     ...(index !== undefined && { index }),
+    ...(first.rateLimit !== undefined && { rateLimit: first.rateLimit }),
   };
 }

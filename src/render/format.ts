@@ -1,5 +1,5 @@
 import type { EngineImage } from '../engine/image-lookup.js';
-import type { PullEvent } from '../decode/pull-event.js';
+import type { PullEvent, RateLimitWords } from '../decode/pull-event.js';
 
 /** Byte counts in decimal units, as the docker CLI and registries report them. */
 export function formatBytes(bytes: number): string {
@@ -39,7 +39,16 @@ export function imageParts(image: EngineImage | undefined): string[] {
     ...(image.images !== undefined ? [`${image.images} image${image.images === 1 ? '' : 's'}`] : []),
     ...(image.size !== undefined ? [`${formatBytes(image.size)} on disk`] : []),
     ...(image.platform !== undefined ? [image.platform] : []),
+    ...(image.rateLimit !== undefined ? [pullsLeft(image.rateLimit)] : []),
   ];
+}
+
+/** `95 of 100 pulls left per 6h at docker.io`. */
+export function pullsLeft(limit: RateLimitWords): string {
+  const window = limit.windowSeconds !== undefined ? ` per ${per(limit.windowSeconds)}` : '';
+  return limit.remaining !== undefined && limit.limit !== undefined
+    ? `${limit.remaining} of ${limit.limit} pulls left${window} at ${limit.registry}`
+    : `${limit.remaining ?? limit.limit} pulls left at ${limit.registry}`;
 }
 
 const per = (seconds: number) => (seconds % 3600 === 0 ? `${seconds / 3600}h` : seconds % 60 === 0 ? `${seconds / 60}m` : `${seconds}s`);
@@ -53,8 +62,6 @@ export function retryWords(retry: Extract<PullEvent, { type: 'retry' }>, seconds
   const wait = `retrying in ${Math.max(0, Math.ceil(secondsLeft))}s (attempt ${retry.attempt} of ${retry.of})`;
   const limit = retry.rateLimit;
   if (limit === undefined) return `${wait}: ${retry.reason}`;
-  const left = limit.remaining !== undefined && limit.limit !== undefined
-    ? `: ${limit.remaining} of ${limit.limit} pulls left${limit.windowSeconds !== undefined ? ` per ${per(limit.windowSeconds)}` : ''}`
-    : '';
+  const left = limit.remaining !== undefined && limit.limit !== undefined ? `: ${pullsLeft(limit).replace(/ at \S+$/, '')}` : '';
   return `rate limited by ${limit.registry}${left}; ${wait}`;
 }

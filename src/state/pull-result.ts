@@ -1,4 +1,5 @@
 import type { PullState } from './pull-state.js';
+import type { RateLimitWords } from '../decode/pull-event.js';
 
 /** What a successful pull gives: the library's `result` and the json `result` line alike. */
 export interface PullResult {
@@ -20,6 +21,8 @@ export interface PullResult {
   images?: number;
   /** Why the engine's view of the image is missing (the pull itself succeeded). */
   warning?: string;
+  /** What is left of the registry's pull limit, when it said (a pull without an engine). */
+  rateLimit?: RateLimitWords;
 }
 
 /** The result of a pull that has succeeded, from its state. */
@@ -39,5 +42,6 @@ export function pullResult(state: PullState, reference: string, now: number): Pu
     ...(image.platform !== undefined && { platform: image.platform }),
     ...(image.images !== undefined && { images: image.images }),
     ...(image.warning !== undefined && { warning: image.warning }),
+    ...(image.rateLimit !== undefined && { rateLimit: image.rateLimit }),
   };
 }

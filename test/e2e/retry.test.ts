@@ -6,6 +6,9 @@ import { runDpull } from '../support/run-dpull.js';
 import { runInPty } from '../support/pty.js';
 import { screenOf, someFrameShows } from '../support/screen.js';
 import { faultProxy, type FaultProxy } from '../support/fault-proxy.js';
+import { scratchDir } from '../support/scratch.js';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 
 const s = stack();
 const engines = [
@@ -62,6 +65,44 @@ describe.each(engines)('a flaky registry, through $name', ({ host, socket }) => 
     expect(run.stderr).toMatch(new RegExp(`^${ref}  rate limited by ${proxy.address}: 0 of 100 pulls left per 6h; retrying in 3s \\(attempt 2 of 4\\)$`, 'm'));
     // dpull asked with a HEAD, which the registry does not count.
     expect(proxy.manifestRequests.some((r) => r.method === 'HEAD' && !r.failed)).toBe(true);
+  });
+});
+
+describe('a flaky registry, pulled from without an engine (--output)', () => {
+  const noEngine = { DOCKER_HOST: 'unix:///nonexistent/docker.sock' };
+
+  test.each([
+    ['503', 2, /503 Service Unavailable/],
+    ['reset', 1, /connection was reset/],
+  ] as const)('%s: retried and pulled', async (fault, count, reason) => {
+    proxy = await faultProxy(s.registry, fault, count);
+    const dir = join(scratchDir('dpull-retry-'), 'layout');
+    const run = await runDpull(['--progress', 'json', '--retry', '3', '--retry-delay', '1s', '-o', `oci:${dir}`, `${proxy.address}/demo/three:1.0`], noEngine);
+    expect(run.code).toBe(0);
+    const retries = run.stdout.trim().split('\n').map((l) => JSON.parse(l)).filter((o) => o.type === 'retry');
+    expect(retries).toHaveLength(count);
+    for (const retry of retries) expect(retry.reason).toMatch(reason);
+    expect(proxy.attempts()).toBe(count + 1);
+  });
+
+  test('429: waits its Retry-After, and the summary says what is left of the limit', async () => {
+    proxy = await faultProxy(s.registry, '429', 1, 2);
+    const dir = join(scratchDir('dpull-retry-'), 'layout');
+    const ref = `${proxy.address}/demo/three:1.0`;
+    const started = Date.now();
+    const run = await runDpull(['--no-tty', '--retry', '2', '--retry-delay', '100ms', '-o', `oci:${dir}`, ref], noEngine);
+    expect(run.code).toBe(0);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(2000);
+    expect(run.stderr).toMatch(new RegExp(`^${ref}  rate limited by ${proxy.address}: 0 of 100 pulls left per 6h; retrying in 2s \\(attempt 2 of 3\\)$`, 'm'));
+    expect(run.stderr).toMatch(new RegExp(`, 99 of 100 pulls left per 6h at ${proxy.address}$`, 'm'));
+  });
+
+  test('a corrupt blob is a lasting failure: one attempt', async () => {
+    const pushed = JSON.parse(readFileSync('/tmp/dpull-stack/pushed.json', 'utf8'));
+    const dir = join(scratchDir('dpull-retry-'), 'layout');
+    const run = await runDpull(['--no-tty', '--retry', '3', '-o', `oci:${dir}`, `${s.registry}/${pushed.corrupt}`], noEngine);
+    expect(run.code).toBe(1);
+    expect(run.stderr).not.toContain('retrying');
   });
 });
 

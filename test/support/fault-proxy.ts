@@ -31,7 +31,7 @@ export async function faultProxy(registry: string, fault: Fault, count: number, 
     const isManifest = /^\/v2\/.+\/manifests\/[^/]+$/.test(req.url ?? '');
     // The engine's manifest requests fail (HEAD and GET); dpull's own rate-limit question never:
     // it is what asks about the limit.
-    const fromDpull = /^dpull\b/.test(req.headers['user-agent'] ?? '');
+    const fromDpull = req.method === 'HEAD' && /^dpull\b/.test(req.headers['user-agent'] ?? '');
     let fail = false;
     if (isManifest && !fromDpull) {
       const now = Date.now();
@@ -53,6 +53,11 @@ export async function faultProxy(registry: string, fault: Fault, count: number, 
       }
       res.writeHead(503, { 'Content-Type': 'text/plain' });
       return res.end('service unavailable\n');
+    }
+    if (isManifest && !fromDpull && fault === '429') {
+      // Docker Hub says the limit on every manifest it serves.
+      res.setHeader('RateLimit-Limit', '100;w=21600');
+      res.setHeader('RateLimit-Remaining', '99;w=21600');
     }
     if (isManifest && fromDpull && fault === '429') {
       // Docker Hub answers a HEAD with the limit it counts (and does not count the HEAD).
