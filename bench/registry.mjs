@@ -72,6 +72,9 @@ function repeat(make) {
 }
 
 const bytes = await pushBigImage();
+// The stack's 8-layer test image (12 MB): where start-up weighs most.
+const small = { dpull: repeat((d) => measure(process.execPath, [`${root}/bin/dpull.js`, '-q', '-o', `oci:${d}`, `${registry}/demo/eight:1.0`])),
+  skopeo: repeat((d) => measure('skopeo', ['copy', '--quiet', '--src-tls-verify=false', `docker://${registry}/demo/eight:1.0`, `oci:${d}`])) };
 const ref = `${registry}/bench/big:1.0`;
 const dpull = (output, env = {}) => measure(process.execPath, [`${root}/bin/dpull.js`, '-q', '-o', output, ref], env);
 const skopeo = (dest) => measure('skopeo', ['copy', '--quiet', '--src-tls-verify=false', `docker://${ref}`, dest]);
@@ -96,11 +99,12 @@ const table = [
   '| into | wall s, dpull / skopeo | CPU s, dpull / skopeo | peak RSS MB, dpull / skopeo |',
   '| --- | --- | --- | --- |',
   ...rows,
+  `| OCI layout, the 8-layer test image (12 MB) | ${fmt(small.dpull.wall)} / ${fmt(small.skopeo.wall)} (${fmt(small.dpull.wall / small.skopeo.wall)}×) | ${fmt(small.dpull.cpu)} / ${fmt(small.skopeo.cpu)} | ${fmt(small.dpull.rssMb, 0)} / ${fmt(small.skopeo.rssMb, 0)} |`,
   '',
   `Blobs fetched at once (dpull into a layout, wall s): ${byConcurrency.map(([n, w]) => `${n}: ${fmt(w)}`).join(', ')}.`,
   '',
   'Targets:',
-  `- faster than skopeo on wall time: **${fmt(results['OCI layout'].ours.wall / results['OCI layout'].theirs.wall)}×** into a layout, **${fmt(results['docker-archive'].ours.wall / results['docker-archive'].theirs.wall)}×** into a docker-archive`,
+  `- faster than skopeo on wall time (below 1×): **${fmt(small.dpull.wall / small.skopeo.wall)}×** for the 8-layer test image, **${fmt(results['OCI layout'].ours.wall / results['OCI layout'].theirs.wall)}×** for the ${fmt(bytes / 1e6, 0)} MB one into a layout, **${fmt(results['docker-archive'].ours.wall / results['docker-archive'].theirs.wall)}×** into a docker-archive — **not met**`,
   `- peak memory flat in image size (≤ 100 MB for a ${fmt(bytes / 1e6, 0)} MB image): **${fmt(Math.max(results['OCI layout'].ours.rssMb, results['docker-archive'].ours.rssMb), 0)} MB**`,
 ].join('\n');
 console.log(table);

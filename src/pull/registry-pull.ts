@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import pLimit from 'p-limit';
@@ -60,6 +61,7 @@ export async function streamRegistryPull(options: RegistryPullOptions, onBatch: 
   const { reference: ref, output } = options;
   const idle = new IdleTimeout(options.idleTimeoutMs);
   const signal = options.signal ? AbortSignal.any([options.signal, idle.signal]) : idle.signal;
+  setMaxListeners(64, signal); // a listener per request in flight: many blobs at once are no leak
   const insecure = options.insecureRegistries?.includes(ref.domain) === true;
   const client = new RegistryClient(ref.domain, credentialsFromHeader(options.registryAuth), { insecure, signal });
   const name = formatReference(ref);
@@ -129,6 +131,7 @@ export async function streamRegistryPull(options: RegistryPullOptions, onBatch: 
     throw err;
   } finally {
     idle.stop();
+    client.close();
     if (archive) await rm(layoutDir, { recursive: true, force: true });
   }
 }

@@ -33,6 +33,7 @@ export async function askRateLimit(ref: ImageReference, registryAuth: string | u
       headers: { Accept: MANIFEST_TYPES.join(', ') },
     });
     response.resume();
+    client.close();
     const h = response.headers;
     const limit: RateLimit = {
       ...(number(h['ratelimit-limit']) !== undefined && { limit: number(h['ratelimit-limit']) }),

@@ -54,6 +54,8 @@ export const isLoopbackRegistry = (host: string) => /^(localhost|127\.\d+\.\d+\.
 export class RegistryClient {
   readonly base: URL;
   private readonly tokens = new Map<string, string>();
+  // Connections kept open between requests (a pull is many blobs from one host), closed by close().
+  private readonly agents = { 'http:': new http.Agent({ keepAlive: true }), 'https:': new https.Agent({ keepAlive: true }) };
   private basicOnly = false;
 
   constructor(
@@ -67,6 +69,12 @@ export class RegistryClient {
   }
 
   private readonly signal: AbortSignal | undefined;
+
+  /** Closes the connections kept open, so that nothing holds the process after the pull. */
+  close(): void {
+    this.agents['http:'].destroy();
+    this.agents['https:'].destroy();
+  }
 
   /** Sends a request for `path` (`/v2/…`), authenticating as the registry asks; resolves with the response. */
   async request(path: string, req: RegistryRequest): Promise<http.IncomingMessage> {
@@ -145,7 +153,7 @@ export class RegistryClient {
       const request = (url.protocol === 'https:' ? https : http).request(url, {
         method: method ?? req.method ?? 'GET',
         headers,
-        agent: false,
+        agent: this.agents[url.protocol as 'http:' | 'https:'],
         timeout: TIMEOUT_MS,
         ...(this.signal !== undefined && { signal: this.signal }),
       });
