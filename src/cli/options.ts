@@ -28,6 +28,8 @@ export interface CliOptions {
   output?: string;
   /** Registries spoken to in plain HTTP with --output. */
   insecureRegistry?: string[];
+  /** Where archives are made from (blobs kept between runs, to resume and share). */
+  cacheDir?: string;
   /** Runs again after a passing failure (--retry, else DPULL_RETRY, else 0). */
   retry?: number;
   /** Milliseconds before the first retry. */
@@ -154,6 +156,7 @@ export function parseOptions(
     .option('--tlscert <file>', 'TLS client certificate (default $DOCKER_CERT_PATH/cert.pem)')
     .option('--tlskey <file>', 'TLS client key (default $DOCKER_CERT_PATH/key.pem)')
     .option('-o, --output <dest>', 'no engine: pull straight from the registry into oci:DIR, oci-archive:FILE or docker-archive:FILE (a bare FILE.tar is a docker-archive, a bare folder a layout)')
+    .option('--cache-dir <dir>', 'with an archive --output: where blobs are kept between runs, to resume and share (default $XDG_CACHE_HOME/dpull; delete it any time)')
     .option('--insecure-registry <host>', 'with --output: speak plain HTTP to this registry (loopback ones always are); repeat for several', collect)
     .addOption(new Option('--platform <os/arch[/variant]>', 'pull this platform of a multi-platform image').argParser(parsePlatform))
     .option('-a, --all-tags', 'pull every tag of the repository')

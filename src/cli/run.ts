@@ -49,6 +49,7 @@ function pullOptions(options: CliOptions, env: NodeJS.ProcessEnv): PullOptions {
     retry: { attempts: requestedRetries(options, env) + 1, delayMs: options.retryDelay ?? 2000 },
     ...defined('output', options.output),
     ...defined('insecureRegistries', options.insecureRegistry),
+    ...defined('cacheDir', options.cacheDir),
   };
 }
 

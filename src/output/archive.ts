@@ -1,6 +1,5 @@
-import { createReadStream, createWriteStream, readdirSync, statSync } from 'node:fs';
+import { createReadStream, createWriteStream, statSync } from 'node:fs';
 import { rename, rm } from 'node:fs/promises';
-import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import tar from 'tar-stream';
 
@@ -11,20 +10,21 @@ export interface DockerArchiveEntry {
   Layers: string[];
 }
 
-/** Every file under `dir`, as paths relative to it, folders first. */
-function filesOf(dir: string, prefix = ''): string[] {
-  return readdirSync(join(dir, prefix)).sort().flatMap((name) => {
-    const path = prefix === '' ? name : `${prefix}/${name}`;
-    return statSync(join(dir, path)).isDirectory() ? filesOf(dir, path) : [path];
-  });
+/** What goes into an archive: the blobs of one image (by their files) and its own index.json. */
+export interface ArchiveContents {
+  /** `blobs/sha256/HEX` → the file holding it. */
+  blobs: [string, string][];
+  index: Buffer;
+  /** docker save's manifest.json, for a docker-archive. */
+  docker?: DockerArchiveEntry;
 }
 
 /**
- * Packs an OCI layout folder into one tar at `file` (with `manifest.json` for a docker-archive),
- * streamed file by file: written to `file.partial` and renamed into place once whole, so an
+ * Packs one image into a tar at `file` (an OCI layout, plus `manifest.json` for a docker-archive),
+ * streamed blob by blob: written to `file.partial` and renamed into place once whole, so an
  * interrupted pull never leaves a half-written archive that looks whole.
  */
-export async function packArchive(layoutDir: string, file: string, docker?: DockerArchiveEntry): Promise<void> {
+export async function packArchive(file: string, contents: ArchiveContents): Promise<void> {
   const pack = tar.pack();
   const partial = `${file}.partial`;
   const written = pipeline(pack, createWriteStream(partial));
@@ -35,11 +35,12 @@ export async function packArchive(layoutDir: string, file: string, docker?: Dock
         const entry = pack.entry({ name, size, mtime: new Date(0) }, (err) => (err ? reject(err) : resolve()));
         pipeline(source, entry).catch(reject);
       });
-    for (const path of filesOf(layoutDir)) {
-      await add(path, statSync(join(layoutDir, path)).size, createReadStream(join(layoutDir, path)));
-    }
-    if (docker !== undefined) {
-      const manifest = Buffer.from(JSON.stringify([docker]));
+    const layoutFile = Buffer.from('{"imageLayoutVersion":"1.0.0"}');
+    await add('oci-layout', layoutFile.length, layoutFile);
+    await add('index.json', contents.index.length, contents.index);
+    for (const [name, path] of contents.blobs) await add(name, statSync(path).size, createReadStream(path));
+    if (contents.docker !== undefined) {
+      const manifest = Buffer.from(JSON.stringify([contents.docker]));
       await add('manifest.json', manifest.length, manifest);
     }
     pack.finalize();

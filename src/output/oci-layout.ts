@@ -9,6 +9,8 @@ export const REF_NAME = 'org.opencontainers.image.ref.name';
 /** The annotation docker load (25+) and containerd read the image's full name from. */
 const IMAGE_NAME = 'io.containerd.image.name';
 
+const named = (manifest: Descriptor, name: string): Descriptor => ({ ...manifest, annotations: { ...manifest.annotations, [REF_NAME]: name, [IMAGE_NAME]: name } });
+
 interface Index {
   schemaVersion: 2;
   mediaType?: string;
@@ -69,11 +71,16 @@ export class OciLayout {
     return this.readIndex().manifests.find((m) => m.annotations?.[REF_NAME] === name);
   }
 
+  /** An index.json of one image, named `name` (an archive's). */
+  static indexOf(manifest: Descriptor, name: string): Buffer {
+    return Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: OCI_INDEX, manifests: [named(manifest, name)] }));
+  }
+
   /** Names a manifest `name` in index.json (replacing what had the name), written whole or not at all. */
   name(manifest: Descriptor, name: string): void {
     const index = this.readIndex();
     index.manifests = index.manifests.filter((m) => m.annotations?.[REF_NAME] !== name);
-    index.manifests.push({ ...manifest, annotations: { ...manifest.annotations, [REF_NAME]: name, [IMAGE_NAME]: name } });
+    index.manifests.push(named(manifest, name));
     const file = join(this.dir, 'index.json');
     writeFileSync(`${file}.partial`, JSON.stringify(index));
     renameSync(`${file}.partial`, file);

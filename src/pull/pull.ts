@@ -45,6 +45,8 @@ export interface PullOptions extends EngineChoice {
   output?: string;
   /** Registries spoken to in plain HTTP with `output` (loopback ones always are). */
   insecureRegistries?: string[];
+  /** Where archives are made from, blobs kept between runs; default `$XDG_CACHE_HOME/dpull`. */
+  cacheDir?: string;
   /** Milliseconds, for elapsed times and speeds; default performance.now. */
   clock?: () => number;
 }
@@ -158,6 +160,7 @@ export function startPull(prepared: PreparedPull | { error: unknown }, options: 
           registryAuth,
           ...(options.platform !== undefined && { platform: options.platform }),
           ...(options.insecureRegistries !== undefined && { insecureRegistries: options.insecureRegistries }),
+          ...(options.cacheDir !== undefined && { cacheDir: options.cacheDir }),
           ...(options.signal !== undefined && { signal: options.signal }),
           ...(options.timeout !== undefined && { idleTimeoutMs: options.timeout }),
         }, handOver)

@@ -1,6 +1,7 @@
 import { setMaxListeners } from 'node:events';
 import { readFileSync } from 'node:fs';
-import { rm } from 'node:fs/promises';
+import { isAbsolute, join } from 'node:path';
+import { homeDir } from '../engine/docker-config.js';
 import pLimit from 'p-limit';
 import type { PullEvent } from '../decode/pull-event.js';
 import { formatReference, type ImageReference } from '../reference/reference.js';
@@ -32,6 +33,14 @@ export interface RegistryPullOptions {
   signal?: AbortSignal;
   /** Cancel when nothing has come from the registry for this long. */
   idleTimeoutMs?: number;
+  /** Where archives are made from: blobs whole and partial, kept between runs. */
+  cacheDir?: string;
+}
+
+/** `$XDG_CACHE_HOME/dpull`, else `~/.cache/dpull` (clear it with `rm -rf` whenever you like). */
+export function defaultCacheDir(env: Record<string, string | undefined> = process.env): string {
+  const base = env.XDG_CACHE_HOME && isAbsolute(env.XDG_CACHE_HOME) ? env.XDG_CACHE_HOME : join(homeDir(env), '.cache');
+  return join(base, 'dpull');
 }
 
 // Pulls into one layout add to one index.json: one at a time there.
@@ -66,16 +75,17 @@ export async function streamRegistryPull(options: RegistryPullOptions, onBatch: 
   const client = new RegistryClient(ref.domain, credentialsFromHeader(options.registryAuth), { insecure, signal });
   const name = formatReference(ref);
   const archive = output.kind !== 'oci';
-  const layoutDir = archive ? `${output.path}.dpull-layout` : output.path;
+  // An archive is made from the cache's layout, where blobs (whole, and partial ones to resume)
+  // stay between runs and are shared by every archive pull.
+  const layoutDir = archive ? join(options.cacheDir ?? defaultCacheDir(), 'layout') : output.path;
   try {
     const layout = new OciLayout(layoutDir).check(); // before the registry is asked anything
     const image = await resolveImage(client, ref, options.platform);
     idle.touch();
     // As an engine says it: once the manifest is resolved.
     onBatch([{ type: 'pulling', repository: ref.path, tag: ref.digest ?? ref.tag ?? 'latest' }]);
-    if (archive) await rm(layoutDir, { recursive: true, force: true });
     layout.open();
-    const already = layout.named(name)?.digest === image.manifest.digest;
+    const already = !archive && layout.named(name)?.digest === image.manifest.digest;
     onBatch(image.layers.map((blob) => layer(blob, 'pending', 'Pulling fs layer')));
     const limit = pLimit(blobsAtOnce());
     const fetch = (blob: Descriptor, shown: boolean) =>
@@ -101,17 +111,19 @@ export async function streamRegistryPull(options: RegistryPullOptions, onBatch: 
       throw pullError(`${ref.domain}/${ref.path} is an image for ${platform} only, not ${options.platform}`);
     }
     const [os, architecture, variant] = platform.split('/');
-    await serialized(layoutDir, () =>
-      layout.name(
-        { mediaType: image.manifest.mediaType, digest: image.manifest.digest, size: image.manifest.bytes.length, platform: { os, architecture, ...(variant && { variant }) } },
-        name,
-      ),
-    );
+    const manifest: Descriptor = { mediaType: image.manifest.mediaType, digest: image.manifest.digest, size: image.manifest.bytes.length, platform: { os, architecture, ...(variant && { variant }) } };
     if (archive) {
-      const blob = (d: Descriptor) => `blobs/${d.digest.replace(':', '/')}`;
-      await packArchive(layoutDir, output.path, output.kind === 'docker-archive'
-        ? { Config: blob(image.config), RepoTags: ref.tag !== undefined ? [name.replace(/@.*$/, '')] : [], Layers: image.layers.map(blob) }
-        : undefined);
+      const name_ = (d: { digest: string }) => `blobs/${d.digest.replace(':', '/')}`;
+      const blobs = [image.config, ...image.layers, image.manifest].map((d): [string, string] => [name_(d), layout.blobPath(d.digest)]);
+      await packArchive(output.path, {
+        blobs,
+        index: OciLayout.indexOf(manifest, name),
+        ...(output.kind === 'docker-archive' && {
+          docker: { Config: name_(image.config), RepoTags: ref.tag !== undefined ? [name.replace(/@.*$/, '')] : [], Layers: image.layers.map(name_) },
+        }),
+      });
+    } else {
+      await serialized(layoutDir, () => layout.name(manifest, name));
     }
     onBatch([
       { type: 'digest', digest: image.index?.digest ?? image.manifest.digest },
@@ -132,6 +144,5 @@ export async function streamRegistryPull(options: RegistryPullOptions, onBatch: 
   } finally {
     idle.stop();
     client.close();
-    if (archive) await rm(layoutDir, { recursive: true, force: true });
   }
 }

@@ -70,6 +70,11 @@ export class RegistryClient {
 
   private readonly signal: AbortSignal | undefined;
 
+  /** The pull was aborted (Ctrl-C, --timeout): nothing more is asked. */
+  get aborted(): boolean {
+    return this.signal?.aborted === true;
+  }
+
   /** Closes the connections kept open, so that nothing holds the process after the pull. */
   close(): void {
     this.agents['http:'].destroy();

@@ -12,12 +12,14 @@ import { runInPty } from '../support/pty.js';
 import { screenOf, someFrameShows } from '../support/screen.js';
 import { scratchDir } from '../support/scratch.js';
 import { pull } from '../../src/index.js';
+import { throttledRegistry } from '../support/throttled.js';
 
 const s = stack();
 const three = `${s.registry}/demo/three:1.0`;
 const eight = `${s.registry}/demo/eight:1.0`;
 /** No engine anywhere: were one contacted, this would fail with exit 3. */
-const noEngine = { DOCKER_HOST: 'unix:///nonexistent/docker.sock' };
+// (and archives made in a cache folder of the test's own, not the user's)
+const noEngine = { DOCKER_HOST: 'unix:///nonexistent/docker.sock', XDG_CACHE_HOME: scratchDir('dpull-cache-') };
 const pushed = JSON.parse(readFileSync('/tmp/dpull-stack/pushed.json', 'utf8')) as { multi: string; corrupt: string; corruptLayer: string };
 
 beforeAll(() => {
@@ -188,7 +190,9 @@ describe('failures leave nothing that looks whole', () => {
   test('Ctrl-C mid-pull into an archive: 130, no archive, no partial file, no layout left beside it', async () => {
     const folder = scratchDir('dpull-archive-');
     const file = join(folder, 'eight.tar');
-    const run = await runInPty(['-o', file, `${s.slowRegistry}/demo/eight:1.0`], noEngine, { cols: 100, rows: 30 }, {
+    // A cache of its own: the blobs other tests put in the shared one would make this pull instant.
+    const cache = scratchDir('dpull-cache-');
+    const run = await runInPty(['--cache-dir', cache, '-o', file, `${await throttledRegistry(s.registry, 300_000)}/demo/eight:1.0`], noEngine, { cols: 100, rows: 30 }, {
       act: { when: (out) => out.includes('█'), act: (term) => term.write('\x03') },
     });
     expect(run.exitCode).toBe(130);

@@ -5,7 +5,8 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 
-export type Fault = '503' | '429' | 'reset';
+/** `cut`: the first `count` blob answers are cut off half way (the connection dropped mid-blob). */
+export type Fault = '503' | '429' | 'reset' | 'cut' | 'none';
 
 export interface FaultProxy {
   /** `127.0.0.1:PORT`. */
@@ -14,6 +15,9 @@ export interface FaultProxy {
   manifestRequests: { method: string; failed: boolean }[];
   /** The engine's attempts at the pull seen so far. */
   attempts(): number;
+  /** Bytes of blob bodies sent to the client so far, and Range requests seen. */
+  blobBytes(): number;
+  ranges: string[];
   close(): Promise<void>;
 }
 
@@ -27,13 +31,16 @@ export async function faultProxy(registry: string, fault: Fault, count: number, 
   const manifestRequests: FaultProxy['manifestRequests'] = [];
   let attempts = 0; // the engine's attempts seen so far
   let lastAt = -Infinity;
+  let blobBytes = 0;
+  let cuts = 0;
+  const ranges: string[] = [];
   const server = http.createServer((req, res) => {
     const isManifest = /^\/v2\/.+\/manifests\/[^/]+$/.test(req.url ?? '');
     // The engine's manifest requests fail (HEAD and GET); dpull's own rate-limit question never:
     // it is what asks about the limit.
     const fromDpull = req.method === 'HEAD' && /^dpull\b/.test(req.headers['user-agent'] ?? '');
     let fail = false;
-    if (isManifest && !fromDpull) {
+    if (isManifest && !fromDpull && fault !== 'cut' && fault !== 'none') {
       const now = Date.now();
       if (now - lastAt > gapMs) attempts++;
       lastAt = now;
@@ -65,9 +72,28 @@ export async function faultProxy(registry: string, fault: Fault, count: number, 
       res.setHeader('RateLimit-Remaining', attempts <= count ? '0;w=21600' : '1;w=21600');
       if (attempts <= count) res.setHeader('Retry-After', String(retryAfterSeconds));
     }
+    const isBlob = /^\/v2\/.+\/blobs\/sha256:/.test(req.url ?? '') && req.method === 'GET';
+    if (isBlob && typeof req.headers.range === 'string') ranges.push(req.headers.range);
     const upstream = http.request({ host, port: Number(port), method: req.method, path: req.url, headers: req.headers }, (up) => {
       res.writeHead(up.statusCode ?? 502, up.headers);
-      up.pipe(res);
+      const length = Number(up.headers['content-length'] ?? 0);
+      const cutAt = fault === 'cut' && isBlob && up.statusCode === 200 && cuts < count && length > 1 ? Math.floor(length / 2) : undefined;
+      if (cutAt !== undefined) cuts++;
+      let sent = 0;
+      up.on('data', (chunk: Buffer) => {
+        if (cutAt !== undefined && sent + chunk.length >= cutAt) {
+          const part = chunk.subarray(0, cutAt - sent);
+          sent += part.length;
+          if (isBlob) blobBytes += part.length;
+          res.write(part, () => res.socket?.destroy());
+          up.destroy();
+          return;
+        }
+        sent += chunk.length;
+        if (isBlob) blobBytes += chunk.length;
+        res.write(chunk);
+      });
+      up.on('end', () => res.end());
     });
     upstream.on('error', () => res.destroy());
     req.pipe(upstream);
@@ -77,6 +103,8 @@ export async function faultProxy(registry: string, fault: Fault, count: number, 
     address: `127.0.0.1:${(server.address() as AddressInfo).port}`,
     manifestRequests,
     attempts: () => attempts,
+    blobBytes: () => blobBytes,
+    ranges,
     close: () =>
       new Promise((resolve) => {
         server.closeAllConnections();

@@ -138,6 +138,11 @@ export class LiveRegion {
     this.draw(whole);
   }
 
+  /** Clears the row the cursor is on (the terminal's own `^C` echo, say) before a line goes there. */
+  clearRow(): void {
+    this.out.write('\r' + ansiEscapes.eraseEndLine);
+  }
+
   /** A line below the frame, printed for good: whole, the terminal wraps it if it must (a digest is copied from it). */
   writeLine(line: Line): void {
     this.out.write(paint(line) + '\n');

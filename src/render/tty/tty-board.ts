@@ -58,7 +58,10 @@ export class TtyBoard implements PullDisplay {
   close(): void {
     const interrupted = this.sections.some((s) => s.interrupted === true);
     this.region.finish(!interrupted);
-    if (interrupted) this.region.writeLine(interruptedLine(this.c));
+    if (interrupted) {
+      this.region.clearRow(); // the terminal echoed ^C where this line goes
+      this.region.writeLine(interruptedLine(this.c));
+    }
     this.region.restore();
   }
 }

@@ -46,7 +46,10 @@ export class TtyRenderer implements Renderer {
       for (const line of resultLines(state, this.c)) this.region.writeLine(line);
       this.region.writeLine(imageLine(state, this.options.reference, state.totals(this.options.clock()).elapsedMs, this.c));
     }
-    if (outcome.kind === 'interrupted') this.region.writeLine(interruptedLine(this.c));
+    if (outcome.kind === 'interrupted') {
+      this.region.clearRow(); // the terminal echoed ^C where this line goes
+      this.region.writeLine(interruptedLine(this.c));
+    }
     this.region.restore();
     // The error in full, wrapped if it must be: it is the one line the user needs whole.
     if (outcome.kind === 'failed') this.options.stream.write(`${this.c.red(errorLine(outcome.error))}\n`);
