@@ -50,6 +50,7 @@ function pullOptions(options: CliOptions, env: NodeJS.ProcessEnv): PullOptions {
     ...defined('output', options.output),
     ...defined('insecureRegistries', options.insecureRegistry),
     ...defined('cacheDir', options.cacheDir),
+    ...defined('load', options.load),
   };
 }
 

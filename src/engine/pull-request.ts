@@ -19,7 +19,7 @@ export interface PullRequest {
 const NO_CREDENTIALS = 'e30=';
 
 /** The engine's own words from an error response (`{"message": …}`), or the HTTP status. */
-function errorMessage(status: number | undefined, body: string): string {
+export function errorMessage(status: number | undefined, body: string): string {
   try {
     const parsed = JSON.parse(body) as { message?: unknown };
     if (typeof parsed.message === 'string' && parsed.message !== '') return sanitize(parsed.message);

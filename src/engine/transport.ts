@@ -13,6 +13,8 @@ export interface EngineRequest {
   signal?: AbortSignal;
   /** The first request to an engine (`/_ping`): a failure before its answer means no engine there (exit 3). */
   probe?: boolean;
+  /** A body to stream to the engine (`POST /images/load`: an archive). */
+  body?: import('node:stream').Readable;
 }
 
 /** Why a connection to the engine failed, in words a user can act on. */
@@ -121,7 +123,11 @@ export function requestEngine(address: EngineAddress, req: EngineRequest): Promi
       if (req.probe === true) return reject(notAnEngine(address, tls !== undefined, err));
       reject(new DpullError(`the connection to the engine at ${address.url} failed: ${err.message}`, ExitCode.pullFailed, { cause: err }));
     });
-    request.end();
+    if (req.body === undefined) request.end();
+    else {
+      req.body.on('error', (err) => request.destroy(err));
+      req.body.pipe(request);
+    }
   });
 }
 

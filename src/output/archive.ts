@@ -1,5 +1,6 @@
 import { createReadStream, createWriteStream, statSync } from 'node:fs';
 import { rename, rm } from 'node:fs/promises';
+import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import tar from 'tar-stream';
 
@@ -20,21 +21,19 @@ export interface ArchiveContents {
 }
 
 /**
- * Packs one image into a tar at `file` (an OCI layout, plus `manifest.json` for a docker-archive),
- * streamed blob by blob: written to `file.partial` and renamed into place once whole, so an
- * interrupted pull never leaves a half-written archive that looks whole.
+ * One image as a tar stream (an OCI layout, plus `manifest.json` for a docker-archive), read from
+ * the blob files one at a time as it is consumed: never the whole image in memory, no copy of it
+ * on disk. Destroyed with the error if a file cannot be read.
  */
-export async function packArchive(file: string, contents: ArchiveContents): Promise<void> {
+export function archiveStream(contents: ArchiveContents): Readable {
   const pack = tar.pack();
-  const partial = `${file}.partial`;
-  const written = pipeline(pack, createWriteStream(partial));
-  try {
-    const add = (name: string, size: number, source: NodeJS.ReadableStream | Buffer) =>
-      new Promise<void>((resolve, reject) => {
-        if (Buffer.isBuffer(source)) return pack.entry({ name, size, mtime: new Date(0) }, source, (err) => (err ? reject(err) : resolve()));
-        const entry = pack.entry({ name, size, mtime: new Date(0) }, (err) => (err ? reject(err) : resolve()));
-        pipeline(source, entry).catch(reject);
-      });
+  const add = (name: string, size: number, source: Readable | Buffer) =>
+    new Promise<void>((resolve, reject) => {
+      if (Buffer.isBuffer(source)) return pack.entry({ name, size, mtime: new Date(0) }, source, (err) => (err ? reject(err) : resolve()));
+      const entry = pack.entry({ name, size, mtime: new Date(0) }, (err) => (err ? reject(err) : resolve()));
+      pipeline(source, entry).catch(reject);
+    });
+  (async () => {
     const layoutFile = Buffer.from('{"imageLayoutVersion":"1.0.0"}');
     await add('oci-layout', layoutFile.length, layoutFile);
     await add('index.json', contents.index.length, contents.index);
@@ -44,11 +43,20 @@ export async function packArchive(file: string, contents: ArchiveContents): Prom
       await add('manifest.json', manifest.length, manifest);
     }
     pack.finalize();
-    await written;
+  })().catch((err: Error) => pack.destroy(err));
+  return pack as unknown as Readable; // tar-stream's streamx stream pipes as a Node stream
+}
+
+/**
+ * Packs one image into a tar at `file`: written to `file.partial` and renamed into place once
+ * whole, so an interrupted pull never leaves a half-written archive that looks whole.
+ */
+export async function packArchive(file: string, contents: ArchiveContents): Promise<void> {
+  const partial = `${file}.partial`;
+  try {
+    await pipeline(archiveStream(contents), createWriteStream(partial));
     await rename(partial, file);
   } catch (err) {
-    pack.destroy();
-    await written.catch(() => {});
     await rm(partial, { force: true });
     throw err;
   }

@@ -2,7 +2,8 @@ import { usageError } from '../errors.js';
 
 /** Where a pull without an engine writes the image. */
 export interface OutputTarget {
-  kind: 'oci' | 'oci-archive' | 'docker-archive';
+  /** `load`: into the engine (--load), through the client. */
+  kind: 'oci' | 'oci-archive' | 'docker-archive' | 'load';
   /** The folder (oci) or the file (archives). */
   path: string;
   /** As the user wrote it, to name the destination on screen. */
@@ -25,7 +26,7 @@ export function parseOutput(value: string): OutputTarget {
 
 /** An archive holds one image: several images into one file is refused before anything is pulled. */
 export function checkOutputFor(images: number, output: OutputTarget): void {
-  if (images > 1 && output.kind !== 'oci') {
+  if (images > 1 && output.kind !== 'oci' && output.kind !== 'load') {
     throw usageError(`${output.label}: an archive holds one image; pull one image into it, or several into an OCI layout (oci:DIR)`);
   }
 }

@@ -47,6 +47,11 @@ export interface PullOptions extends EngineChoice {
   insecureRegistries?: string[];
   /** Where archives are made from, blobs kept between runs; default `$XDG_CACHE_HOME/dpull`. */
   cacheDir?: string;
+  /**
+   * Pull through this process (its network, its credentials) and load the image into the engine
+   * with `POST /images/load`: for an engine that cannot reach the registry.
+   */
+  load?: boolean;
   /** Milliseconds, for elapsed times and speeds; default performance.now. */
   clock?: () => number;
 }
@@ -84,6 +89,7 @@ export interface PreparedPull {
 /** Where a pull goes, in words: the engine's address, or the registry and the destination. */
 export const pullTarget = (prepared: PreparedPull): string =>
   prepared.output !== undefined ? `${prepared.reference.domain} → ${prepared.output.label}` : prepared.engine!.url;
+// (with --load the label is the engine's address: the registry, then the engine)
 
 /** Checks a pull's input; throws a DpullError (exit 2) for a bad reference or engine address. */
 export function preparePull(image: string, options: Omit<PullOptions, 'signal' | 'clock'> = {}): PreparedPull {
@@ -92,11 +98,19 @@ export function preparePull(image: string, options: Omit<PullOptions, 'signal' |
     throw usageError("tag can't be used with --all-tags/-a");
   }
   const reference = options.allTags ? parsed : withDefaultTag(parsed);
+  if (options.output !== undefined && options.load === true) throw usageError('--output and --load go to different places: choose one');
+  if ((options.output !== undefined || options.load === true) && options.allTags) {
+    throw usageError(`--all-tags cannot go with ${options.load === true ? '--load' : '--output'}: pull the tags one by one`);
+  }
   if (options.output !== undefined) {
     // Without an engine: none is looked for, none needs to exist.
-    if (options.allTags) throw usageError('--all-tags cannot go with --output: pull the tags one by one');
     if (options.host !== undefined || options.context !== undefined) throw usageError('--output pulls without an engine: leave out -H/--context');
     return { reference, output: parseOutput(options.output), defaultTag: reference !== parsed };
+  }
+  if (options.load === true) {
+    // Through the client, into the engine: the engine is needed, its network and credentials not.
+    const engine = resolveEngine(options, options.env ?? process.env);
+    return { reference, engine, output: { kind: 'load', path: '', label: engine.url }, defaultTag: reference !== parsed };
   }
   return {
     reference,
@@ -161,6 +175,7 @@ export function startPull(prepared: PreparedPull | { error: unknown }, options: 
           ...(options.platform !== undefined && { platform: options.platform }),
           ...(options.insecureRegistries !== undefined && { insecureRegistries: options.insecureRegistries }),
           ...(options.cacheDir !== undefined && { cacheDir: options.cacheDir }),
+          ...(engine !== undefined && { engine }),
           ...(options.signal !== undefined && { signal: options.signal }),
           ...(options.timeout !== undefined && { idleTimeoutMs: options.timeout }),
         }, handOver)

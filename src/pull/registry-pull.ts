@@ -10,7 +10,8 @@ import { resolveImage, type Descriptor } from '../registry/manifest.js';
 import { fetchBlob } from '../registry/blob-fetch.js';
 import type { OutputTarget } from '../output/destination.js';
 import { OciLayout } from '../output/oci-layout.js';
-import { packArchive } from '../output/archive.js';
+import { packArchive, type ArchiveContents } from '../output/archive.js';
+import type { EngineAddress } from '../engine/address.js';
 import { pullError } from '../errors.js';
 import { IdleTimeout } from './idle-timeout.js';
 
@@ -35,6 +36,8 @@ export interface RegistryPullOptions {
   idleTimeoutMs?: number;
   /** Where archives are made from: blobs whole and partial, kept between runs. */
   cacheDir?: string;
+  /** With `output.kind` `load`: the engine the image is loaded into. */
+  engine?: EngineAddress;
 }
 
 /** `$XDG_CACHE_HOME/dpull`, else `~/.cache/dpull` (clear it with `rm -rf` whenever you like). */
@@ -105,26 +108,32 @@ export async function streamRegistryPull(options: RegistryPullOptions, onBatch: 
     layout.writeBlob(image.manifest.digest, image.manifest.bytes);
     if (image.index !== undefined) layout.writeBlob(image.index.digest, image.index.bytes);
     // A single-platform image says its platform in its config.
-    const config = JSON.parse(readFileSync(layout.blobPath(image.config.digest), 'utf8')) as { os?: string; architecture?: string; variant?: string };
+    const config = JSON.parse(readFileSync(layout.blobPath(image.config.digest), 'utf8')) as { os?: string; architecture?: string; variant?: string; rootfs?: { diff_ids?: string[] } };
     const platform = image.index !== undefined ? image.platform : [config.os, config.architecture, ...(config.variant ? [config.variant] : [])].join('/');
     if (image.index === undefined && options.platform !== undefined && options.platform !== platform) {
       throw pullError(`${ref.domain}/${ref.path} is an image for ${platform} only, not ${options.platform}`);
     }
     const [os, architecture, variant] = platform.split('/');
     const manifest: Descriptor = { mediaType: image.manifest.mediaType, digest: image.manifest.digest, size: image.manifest.bytes.length, platform: { os, architecture, ...(variant && { variant }) } };
-    if (archive) {
-      const name_ = (d: { digest: string }) => `blobs/${d.digest.replace(':', '/')}`;
-      const blobs = [image.config, ...image.layers, image.manifest].map((d): [string, string] => [name_(d), layout.blobPath(d.digest)]);
-      await packArchive(output.path, {
-        blobs,
-        index: OciLayout.indexOf(manifest, name),
-        ...(output.kind === 'docker-archive' && {
-          docker: { Config: name_(image.config), RepoTags: ref.tag !== undefined ? [name.replace(/@.*$/, '')] : [], Layers: image.layers.map(name_) },
-        }),
-      });
-    } else {
-      await serialized(layoutDir, () => layout.name(manifest, name));
+    const name_ = (d: { digest: string }) => `blobs/${d.digest.replace(':', '/')}`;
+    const contents: ArchiveContents = {
+      blobs: [image.config, ...image.layers, image.manifest].map((d): [string, string] => [name_(d), layout.blobPath(d.digest)]),
+      index: OciLayout.indexOf(manifest, name),
+      ...(output.kind !== 'oci-archive' && {
+        docker: { Config: name_(image.config), RepoTags: ref.tag !== undefined ? [name.replace(/@.*$/, '')] : [], Layers: image.layers.map(name_) },
+      }),
+    };
+    if (output.kind === 'load') {
+      // Through the client, into the engine: the engine never talks to the registry.
+      const diffIds = (config as { rootfs?: { diff_ids?: string[] } }).rootfs?.diff_ids ?? [];
+      const layerOfDiffId = new Map(diffIds.map((diffId, i): [string, string] => [diffId, layerId(image.layers[i]?.digest ?? '')]));
+      onBatch([{ type: 'digest', digest: image.index?.digest ?? image.manifest.digest }]);
+      const { loadIntoEngine } = await import('./load-into-engine.js');
+      await loadIntoEngine(options.engine!, name, contents, layerOfDiffId, onBatch, signal);
+      return;
     }
+    if (archive) await packArchive(output.path, contents);
+    else await serialized(layoutDir, () => layout.name(manifest, name));
     onBatch([
       { type: 'digest', digest: image.index?.digest ?? image.manifest.digest },
       already

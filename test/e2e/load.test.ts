@@ -1,0 +1,45 @@
+// --load: pulled through dpull (its network, its credentials), loaded into an engine that could not
+// have pulled the image itself: the token registry's private image, whose credentials only dpull has.
+import { beforeEach, describe, expect, test } from 'vitest';
+import { engineRequest, removeAllImages, stack } from '../support/stack.js';
+import { runDpull } from '../support/run-dpull.js';
+import { scratchDir } from '../support/scratch.js';
+
+const s = stack();
+const ref = `${s.tokenRegistry}/private/three:1.0`;
+const credentials = () => JSON.stringify({ auths: { [s.tokenRegistry]: { auth: Buffer.from(`${s.authUser}:${s.authPassword}`).toString('base64') } } });
+const engines = [
+  { name: 'dockerd', host: () => s.dockerHost, socket: () => s.socketPath, env: {} },
+  { name: 'Docker 26', host: () => s.docker26Host, socket: () => s.docker26Socket, env: {} },
+  { name: 'dockerd over ssh', host: () => s.sshHost, socket: () => s.socketPath, env: { PATH: s.sshPath } },
+];
+
+describe.each(engines)('--load into $name', ({ host, socket, env }) => {
+  beforeEach(() => removeAllImages(socket()));
+
+  test('the engine could not pull it; through dpull it has it, with the ID dpull says, and no secret printed', async () => {
+    const alone = await runDpull(['-q', '-H', host(), ref], { ...env });
+    expect(alone.code).toBe(1); // the engine has no credentials for the registry
+    const run = await runDpull(['--progress', 'json', '--load', '-H', host(), ref], { ...env, DOCKER_AUTH_CONFIG: credentials(), XDG_CACHE_HOME: scratchDir('dpull-cache-') });
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    const objects = run.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    expect(objects.some((o) => o.type === 'message' && /^Loading into the engine at /.test(o.message))).toBe(true);
+    expect(objects.find((o) => o.type === 'status').message).toMatch(new RegExp(`^Loaded image: ${ref.replace(/\./g, '\\.')} into the engine at `));
+    const result = objects.at(-1);
+    const image = JSON.parse((await engineRequest('GET', `/images/${encodeURIComponent(ref)}/json`, socket())).body);
+    expect(image.RepoTags).toContain(ref);
+    expect(result).toMatchObject({ type: 'result', reference: ref, imageId: image.Id, layers: { total: 3 } });
+    expect(run.stdout + run.stderr).not.toContain(s.authPassword);
+    expect(run.stdout + run.stderr).not.toContain(Buffer.from(`${s.authUser}:${s.authPassword}`).toString('base64'));
+  });
+});
+
+test('--load and --output together, or with -a: usage errors', async () => {
+  const both = await runDpull(['--load', '-o', 'oci:/nonexistent/x', ref], {});
+  expect(both.code).toBe(2);
+  expect(both.stderr).toBe('dpull: --output and --load go to different places: choose one\n');
+  const all = await runDpull(['--load', '-a', `${s.tokenRegistry}/private/three`], {});
+  expect(all.code).toBe(2);
+  expect(all.stderr).toBe('dpull: --all-tags cannot go with --load: pull the tags one by one\n');
+});
