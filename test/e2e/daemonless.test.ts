@@ -71,6 +71,15 @@ describe('into an OCI layout (oci:DIR)', () => {
     expect(checkBlobs(dir)).toBe(3 + 1 + 2 + 2); // layers, two configs, two manifests
     const again = await runDpull(['--no-tty', '-o', `oci:${dir}`, three], noEngine);
     expect(again.stderr).toMatch(/Up to date: /);
+    // Both load, from the one layout: Docker 26 reads an OCI layout holding two images.
+    await removeAllImages(s.docker26Socket);
+    const tarball = join(scratchDir('dpull-archive-'), 'both.tar');
+    execFileSync('tar', ['-C', dir, '-cf', tarball, '.']);
+    execFileSync('/usr/local/bin/docker', ['load', '-i', tarball], { encoding: 'utf8', env: { ...process.env, DOCKER_HOST: s.docker26Host } });
+    for (const ref of [three, `${s.registry}/demo/three:1.1`]) {
+      expect((await engineRequest('GET', `/images/${encodeURIComponent(ref)}/json`, s.docker26Socket)).status).toBe(200);
+    }
+    await removeAllImages(s.docker26Socket);
   });
 
   test('several images at once into one layout', async () => {

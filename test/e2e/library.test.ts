@@ -21,7 +21,9 @@ describe('import { pull } from "dpull"', () => {
       layers: { total: 3, pulled: 3, reused: 0 },
     });
     expect(events.filter((e) => e.type === 'layer' && e.phase === 'complete')).toHaveLength(3);
-    expect(events.at(-1)).toMatchObject({ type: 'status' });
+    // The engine's last word, then the engine's view of the image (GET /images/json).
+    expect(events.at(-2)).toMatchObject({ type: 'status' });
+    expect(events.at(-1)).toMatchObject({ type: 'image', id: expect.stringMatching(/^sha256:[0-9a-f]{64}$/) });
     expect(await inspectImage(result.reference)).toBeDefined();
   });
 
@@ -37,7 +39,8 @@ describe('import { pull } from "dpull"', () => {
     stop();
     expect(statesInStep).toBe(true);
     expect(seen.filter((e) => e.type === 'layer' && e.phase === 'complete')).toHaveLength(3);
-    expect(seen.at(-1)).toMatchObject({ type: 'status', upToDate: false });
+    expect(seen.at(-2)).toMatchObject({ type: 'status', upToDate: false });
+    expect(seen.at(-1)).toMatchObject({ type: 'image' });
     expect(result.layers.pulled).toBe(3);
   });
 

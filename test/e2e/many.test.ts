@@ -84,9 +84,9 @@ describe('several images at once', () => {
     expect(screen.wrapped).toBe(0);
     const headers = screen.lines.filter((l) => /^[↓✔✘·] /.test(l));
     expect(headers).toEqual([
-      expect.stringMatching(new RegExp(`^✔ ${eight}  8 layers pulled · 12\\.0 MB · \\d+s$`)),
+      expect.stringMatching(new RegExp(`^✔ ${eight}  8 layers pulled · 12\\.0 MB · \\d+s · sha256:[0-9a-f]{12}$`)),
       expect.stringMatching(new RegExp(`^✘ ${missing}  manifest for ${missing} not found`)),
-      expect.stringMatching(new RegExp(`^✔ ${three}  3 layers pulled · 9\\.0 MB · \\d+s$`)),
+      expect.stringMatching(new RegExp(`^✔ ${three}  3 layers pulled · 9\\.0 MB · \\d+s · sha256:[0-9a-f]{12}$`)),
     ]);
     const total = screen.lines.findIndex((l) => l.startsWith('Total'));
     expect(screen.lines[total]).toMatch(/^Total  2\/3 images pulled · 1 failed · 11\/11 layers · 21\.0\/21\.0 MB · 100% · \d+s$/);

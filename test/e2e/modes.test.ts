@@ -21,7 +21,7 @@ describe('output modes on a real pull', () => {
     const summary = run.stderr.trimEnd().split('\n').at(-1);
     expect(summary).toContain(`Pulled ${ref} (sha256:`);
     expect(summary).toContain(` ${formatBytes(await layerBytes())} downloaded at `);
-    expect(summary).toMatch(/3 layers pulled, 0 reused$/);
+    expect(summary).toMatch(/3 layers pulled, 0 reused; image sha256:[0-9a-f]{12}, 9\.0 MB on disk, linux\/amd64$/);
     expect(run.stdout).toBe(`${ref}\n`);
   });
 

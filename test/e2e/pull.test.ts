@@ -34,7 +34,7 @@ describe.each(engines)('pulling from a real registry through $name', ({ host, so
     expect(pulledLayers(run.stderr)).toHaveLength(3);
     expect(run.stderr).toMatch(new RegExp(`^${ref}  Digest: sha256:[0-9a-f]{64}$`, 'm'));
     expect(run.stderr).toContain(`Status: Downloaded newer image for ${ref}`);
-    expect(run.stderr).toMatch(/3 layers pulled, 0 reused$/m);
+    expect(run.stderr).toMatch(/3 layers pulled, 0 reused; image sha256:[0-9a-f]{12}, [\d.]+ MB on disk, linux\/amd64$/m);
     expect(run.stderr).not.toContain('\x1b');
     const image = await inspect(ref);
     expect(image.RepoTags).toContain(ref);
@@ -49,7 +49,7 @@ describe.each(engines)('pulling from a real registry through $name', ({ host, so
     expect(pulledLayers(run.stderr)).toHaveLength(1);
     // The containerd store says nothing of the layers it has; the classic one says Already exists.
     expect(reusedLayers(run.stderr)).toHaveLength(containerd ? 0 : 3);
-    expect(run.stderr).toMatch(containerd ? /1 layer pulled, 0 reused$/m : /1 layer pulled, 3 reused$/m);
+    expect(run.stderr).toMatch(containerd ? /1 layer pulled, 0 reused; image /m : /1 layer pulled, 3 reused; image /m);
     expect(await has(ref)).toBe(true);
   });
 
@@ -58,7 +58,7 @@ describe.each(engines)('pulling from a real registry through $name', ({ host, so
     const run = await pullOn(ref);
     expect(run.code).toBe(0);
     expect(run.stderr).toContain(`Status: Image is up to date for ${ref}`);
-    expect(run.stderr).toMatch(new RegExp(`^${ref}  Up to date: ${ref} \\(sha256:[0-9a-f]{64}\\), checked in \\d+s$`, 'm'));
+    expect(run.stderr).toMatch(new RegExp(`^${ref}  Up to date: ${ref} \\(sha256:[0-9a-f]{64}\\), checked in \\d+s; image sha256:[0-9a-f]{12}, [\\d.]+ MB on disk, linux/amd64$`, 'm'));
     expect(run.stderr).not.toContain('layers pulled');
     expect(pulledLayers(run.stderr)).toHaveLength(0);
     const json = await pullOn('--progress', 'json', ref);

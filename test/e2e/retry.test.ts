@@ -97,6 +97,26 @@ describe('a flaky registry, pulled from without an engine (--output)', () => {
     expect(run.stderr).toMatch(new RegExp(`, 99 of 100 pulls left per 6h at ${proxy.address}$`, 'm'));
   });
 
+  test.each([
+    ['a missing tag', () => `${s.registry}/demo/three:9.9`],
+    ['a denied pull', () => `${s.tokenRegistry}/private/three:1.0`],
+  ])('%s: one attempt, at once', async (_, image) => {
+    const dir = join(scratchDir('dpull-retry-'), 'layout');
+    const started = Date.now();
+    const run = await runDpull(['--no-tty', '--retry', '5', '-o', `oci:${dir}`, image()], noEngine);
+    expect(run.code).toBe(1);
+    expect(run.stderr).not.toContain('retrying');
+    expect(Date.now() - started).toBeLessThan(1500);
+  });
+
+  test('a registry gone for good: the attempts run out, and the error says how many', async () => {
+    const dir = join(scratchDir('dpull-retry-'), 'layout');
+    const run = await runDpull(['--no-tty', '--retry', '2', '--retry-delay', '200ms', '-o', `oci:${dir}`, `${s.downRegistry}/demo/three:1.0`], noEngine);
+    expect(run.code).toBe(1);
+    expect(run.stderr.match(/retrying in/g)).toHaveLength(2);
+    expect(run.stderr.trimEnd().split('\n').at(-1)).toMatch(/^dpull: cannot reach the registry .*: connection refused \(gave up after 3 attempts\)$/);
+  });
+
   test('a corrupt blob is a lasting failure: one attempt', async () => {
     const pushed = JSON.parse(readFileSync('/tmp/dpull-stack/pushed.json', 'utf8'));
     const dir = join(scratchDir('dpull-retry-'), 'layout');
