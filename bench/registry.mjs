@@ -104,7 +104,11 @@ const table = [
   `Blobs fetched at once (dpull into a layout, wall s): ${byConcurrency.map(([n, w]) => `${n}: ${fmt(w)}`).join(', ')}.`,
   '',
   'Targets:',
-  `- faster than skopeo on wall time (below 1×): **${fmt(small.dpull.wall / small.skopeo.wall)}×** for the 8-layer test image, **${fmt(results['OCI layout'].ours.wall / results['OCI layout'].theirs.wall)}×** for the ${fmt(bytes / 1e6, 0)} MB one into a layout, **${fmt(results['docker-archive'].ours.wall / results['docker-archive'].theirs.wall)}×** into a docker-archive — **not met**`,
+  `- faster than skopeo on wall time (below 1×): ${[
+    ['the 8-layer test image into a layout', small.dpull.wall / small.skopeo.wall],
+    [`the ${fmt(bytes / 1e6, 0)} MB image into a layout`, results['OCI layout'].ours.wall / results['OCI layout'].theirs.wall],
+    [`the ${fmt(bytes / 1e6, 0)} MB image into a docker-archive`, results['docker-archive'].ours.wall / results['docker-archive'].theirs.wall],
+  ].map(([what, ratio]) => `${what} **${fmt(ratio)}×** (${ratio < 1 ? 'met' : 'not met'})`).join('; ')}`,
   `- peak memory flat in image size (≤ 100 MB for a ${fmt(bytes / 1e6, 0)} MB image): **${fmt(Math.max(results['OCI layout'].ours.rssMb, results['docker-archive'].ours.rssMb), 0)} MB**`,
 ].join('\n');
 console.log(table);
