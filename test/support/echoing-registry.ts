@@ -15,6 +15,7 @@ export const ECHOED_TOKEN = 'eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJhbGljZSIsImFjY2Vzcy
 
 export async function echoingRegistry(scheme: 'Basic' | 'Bearer'): Promise<EchoingRegistry> {
   const server = http.createServer((req, res) => {
+    req.on('error', () => {}); // a client that hangs up: expected
     const url = new URL(req.url ?? '/', 'http://registry');
     const authorization = req.headers.authorization;
     if (url.pathname === '/token') {

@@ -35,6 +35,7 @@ export async function faultProxy(registry: string, fault: Fault, count: number, 
   let cuts = 0;
   const ranges: string[] = [];
   const server = http.createServer((req, res) => {
+    req.on('error', () => {}); // a client that hangs up (dpull interrupted): expected
     const isManifest = /^\/v2\/.+\/manifests\/[^/]+$/.test(req.url ?? '');
     // The engine's manifest requests fail (HEAD and GET); dpull's own rate-limit question never:
     // it is what asks about the limit.
