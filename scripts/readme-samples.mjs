@@ -148,11 +148,14 @@ export function readmeSamples(text) {
  */
 export function shape(line) {
   return line
+    // A layer's status is one moment of it: the row's layout is what a sample shows.
+    .replace(/\b(Pulling fs layer|Waiting|Downloading|Verifying Checksum|Download complete|Extracting|Pull complete|Already exists|Loading layer|Loaded)\b/g, 'STATUS')
     .replace(/sha256:[0-9a-f]{64}/g, 'sha256:D')
     .replace(/\b[0-9a-f]{12}\b/g, 'H')
     .replace(/[█░]+/g, 'B')
     .replace(/[⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏]/g, 'S')
     .replace(/\d+(\.\d+)?/g, 'N')
+    .replace(/\b(B|kB|MB|GB)\b/g, 'U') // 715 kB/s and 2.2 MB/s are one shape
     .replace(/ +/g, ' ')
     .replace(/(N(m|h|s|ms)?)+/g, 'N')
     .trimEnd();
