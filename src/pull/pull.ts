@@ -89,7 +89,6 @@ export interface PreparedPull {
 /** Where a pull goes, in words: the engine's address, or the registry and the destination. */
 export const pullTarget = (prepared: PreparedPull): string =>
   prepared.output !== undefined ? `${prepared.reference.domain} → ${prepared.output.label}` : prepared.engine!.url;
-// (with --load the label is the engine's address: the registry, then the engine)
 
 /** Checks a pull's input; throws a DpullError (exit 2) for a bad reference or engine address. */
 export function preparePull(image: string, options: Omit<PullOptions, 'signal' | 'clock'> = {}): PreparedPull {

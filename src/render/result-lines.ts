@@ -21,7 +21,7 @@ export function resultLines(state: PullState, c?: Palette): Line[] {
  * `✔ REF  sha256:3227fda12a33 · 50.3 MB on disk · linux/amd64 · pulled in 4s`
  */
 export function imageLine(state: PullState, reference: string, elapsedMs: number, c?: Palette): Line {
-  const upToDate = state.tags.length > 0 && state.tags.every((tag) => tag.upToDate === true);
+  const { upToDate } = state;
   const parts = [
     ...imageParts(state.image),
     ...(state.image?.warning !== undefined ? [state.image.warning] : []),

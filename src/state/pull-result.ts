@@ -33,7 +33,7 @@ export function pullResult(state: PullState, reference: string, now: number): Pu
   return {
     reference,
     ...(last?.digest !== undefined && { digest: last.digest }),
-    upToDate: state.tags.length > 0 && state.tags.every((tag) => tag.upToDate === true),
+    upToDate: state.upToDate,
     bytes: totals.downloadedBytes,
     layers: { total: totals.layers, pulled: totals.pulled, reused: totals.reused },
     elapsedMs: Math.round(totals.elapsedMs),

@@ -139,6 +139,11 @@ export class PullState {
     this.version++;
   }
 
+  /** The engine said every tag was up to date: nothing was pulled. */
+  get upToDate(): boolean {
+    return this.tags.length > 0 && this.tags.every((tag) => tag.upToDate === true);
+  }
+
   /** Lets the speed decay while no events arrive (a stalled download). */
   tick(now: number): void {
     this.rate.sample(now, this.downloadedBytes);

@@ -89,7 +89,7 @@ export class PlainRenderer implements Renderer {
     const image = imageParts(state.image);
     const engineView = image.length > 0 ? `; image ${image.join(', ')}` : state.image?.warning !== undefined ? `; ${state.image.warning}` : '';
     // Nothing was pulled: say so, not "0 layers pulled".
-    if (state.tags.length > 0 && state.tags.every((tag) => tag.upToDate === true)) {
+    if (state.upToDate) {
       return `Up to date: ${named}, checked in ${formatDuration(seconds)}${engineView}`;
     }
     const speed = t.downloadedBytes > 0 && seconds > 0 ? ` at ${formatSpeed(t.downloadedBytes / seconds)}` : '';

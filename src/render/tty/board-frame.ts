@@ -56,7 +56,7 @@ function headerParts(section: Section, now: number): string[] {
       if (state === undefined) return ['pulled'];
       const t = state.totals(section.endedAt ?? now);
       const image = imageParts(state.image).slice(0, 1); // the ID: which image each engine now has
-      if (state.tags.length > 0 && state.tags.every((tag) => tag.upToDate === true)) return ['up to date', ...image];
+      if (state.upToDate) return ['up to date', ...image];
       return [
         plural(t.pulled, 'layer') + ' pulled',
         ...(t.reused > 0 ? [`${t.reused} reused`] : []),
