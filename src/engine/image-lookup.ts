@@ -1,6 +1,7 @@
 import type { EngineAddress } from './address.js';
 import { readBody, requestEngine } from './transport.js';
 import { sanitize } from '../sanitize.js';
+import { formatPlatform } from '../reference/platform.js';
 import type { RateLimitWords } from '../decode/pull-event.js';
 
 /** The image as the engine holds it after a pull: what `docker images` would say of it. */
@@ -63,7 +64,7 @@ export async function lookUpImage(
     const inspected = await getJson(address, `/v${apiVersion}/images/${encodeURIComponent(reference)}/json`, signal);
     const { Os, Architecture, Variant } = (inspected.body ?? {}) as Record<string, unknown>;
     if (inspected.status === 200 && typeof Os === 'string' && typeof Architecture === 'string') {
-      image.platform = sanitize([Os, Architecture, ...(typeof Variant === 'string' && Variant !== '' ? [Variant] : [])].join('/'));
+      image.platform = sanitize(formatPlatform({ os: Os, architecture: Architecture, ...(typeof Variant === 'string' && { variant: Variant }) }));
     }
     return image;
   } catch (err) {

@@ -96,13 +96,14 @@ export async function streamPullEvents(options: PullEventsOptions, onBatch: (eve
     });
     body.destroy();
     idle.touch();
-    const image = await lookUpImage(engine, apiVersion, lookupReference(options.name, options.tag), options.tag === undefined, signal);
+    const named = lookupReference(options.name, options.tag);
+    const image = await lookUpImage(engine, apiVersion, named, options.tag === undefined, signal);
     // A stream that ended without the engine's word of success is a success only if the engine
     // says it has the image (podman never says the word; an engine cut short never does).
     if (!closed && (image === undefined || image.warning !== undefined)) {
-      throw pullError(`the engine ended the pull without saying it succeeded, and it has no image ${lookupReference(options.name, options.tag)}`);
+      throw pullError(`the engine ended the pull without saying it succeeded, and it has no image ${named}`);
     }
-    onBatch([{ type: 'image', ...(image ?? { warning: `the engine lists no image ${lookupReference(options.name, options.tag)}` }) }]);
+    onBatch([{ type: 'image', ...(image ?? { warning: `the engine lists no image ${named}` }) }]);
   } catch (err) {
     if (signal.aborted) throw signal.reason;
     if (err instanceof DpullError) throw err;

@@ -4,8 +4,6 @@ import { formatReference, parseReference, withDefaultTag, type ImageReference } 
 import type { PullEvent } from '../decode/pull-event.js';
 import { PullState } from '../state/pull-state.js';
 import { pullResult, type PullResult } from '../state/pull-result.js';
-
-export type { PullResult };
 import { usageError } from '../errors.js';
 import { streamPullEvents } from './pull-events.js';
 import { parseOutput, type OutputTarget } from '../output/destination.js';
@@ -14,6 +12,8 @@ import { askRateLimit } from '../registry/rate-limit.js';
 import { configDir, readDockerConfig } from '../engine/docker-config.js';
 import { resolveAuth } from '../engine/registry-auth.js';
 import type { Environment } from '../environment.js';
+
+export type { PullResult };
 
 /**
  * Engine choice (`host`: `unix:///path` or `tcp://host:port`; `context`; TLS) as the docker CLI

@@ -13,6 +13,7 @@ import { OciLayout } from '../output/oci-layout.js';
 import { packArchive, type ArchiveContents } from '../output/archive.js';
 import type { EngineAddress } from '../engine/address.js';
 import { pullError } from '../errors.js';
+import { formatPlatform } from '../reference/platform.js';
 import { IdleTimeout } from './idle-timeout.js';
 
 /** Blobs fetched at once from one registry (peers use 3 to 6; bench/registry.mjs measures ours). */
@@ -109,25 +110,26 @@ export async function streamRegistryPull(options: RegistryPullOptions, onBatch: 
     if (image.index !== undefined) layout.writeBlob(image.index.digest, image.index.bytes);
     // A single-platform image says its platform in its config.
     const config = JSON.parse(readFileSync(layout.blobPath(image.config.digest), 'utf8')) as { os?: string; architecture?: string; variant?: string; rootfs?: { diff_ids?: string[] } };
-    const platform = image.index !== undefined ? image.platform : [config.os, config.architecture, ...(config.variant ? [config.variant] : [])].join('/');
+    const platform = image.index !== undefined ? image.platform : formatPlatform(config);
     if (image.index === undefined && options.platform !== undefined && options.platform !== platform) {
       throw pullError(`${ref.domain}/${ref.path} is an image for ${platform} only, not ${options.platform}`);
     }
     const [os, architecture, variant] = platform.split('/');
     const manifest: Descriptor = { mediaType: image.manifest.mediaType, digest: image.manifest.digest, size: image.manifest.bytes.length, platform: { os, architecture, ...(variant && { variant }) } };
-    const name_ = (d: { digest: string }) => `blobs/${d.digest.replace(':', '/')}`;
+    const inArchive = (d: { digest: string }) => `blobs/${d.digest.replace(':', '/')}`;
     const contents: ArchiveContents = {
-      blobs: [image.config, ...image.layers, image.manifest].map((d): [string, string] => [name_(d), layout.blobPath(d.digest)]),
+      blobs: [image.config, ...image.layers, image.manifest].map((d): [string, string] => [inArchive(d), layout.blobPath(d.digest)]),
       index: OciLayout.indexOf(manifest, name),
       ...(output.kind !== 'oci-archive' && {
-        docker: { Config: name_(image.config), RepoTags: ref.tag !== undefined ? [name.replace(/@.*$/, '')] : [], Layers: image.layers.map(name_) },
+        docker: { Config: inArchive(image.config), RepoTags: ref.tag !== undefined ? [name.replace(/@.*$/, '')] : [], Layers: image.layers.map(inArchive) },
       }),
     };
+    const digest = image.index?.digest ?? image.manifest.digest; // what the user asked for: the index, if there was one
     if (output.kind === 'load') {
       // Through the client, into the engine: the engine never talks to the registry.
-      const diffIds = (config as { rootfs?: { diff_ids?: string[] } }).rootfs?.diff_ids ?? [];
+      const diffIds = config.rootfs?.diff_ids ?? [];
       const layerOfDiffId = new Map(diffIds.map((diffId, i): [string, string] => [diffId, layerId(image.layers[i]?.digest ?? '')]));
-      onBatch([{ type: 'digest', digest: image.index?.digest ?? image.manifest.digest }]);
+      onBatch([{ type: 'digest', digest }]);
       const { loadIntoEngine } = await import('./load-into-engine.js');
       await loadIntoEngine(options.engine!, name, contents, layerOfDiffId, onBatch, signal);
       return;
@@ -135,7 +137,7 @@ export async function streamRegistryPull(options: RegistryPullOptions, onBatch: 
     if (archive) await packArchive(output.path, contents);
     else await serialized(layoutDir, () => layout.name(manifest, name));
     onBatch([
-      { type: 'digest', digest: image.index?.digest ?? image.manifest.digest },
+      { type: 'digest', digest },
       already
         ? { type: 'status', message: `Image is up to date for ${name} in ${output.label}`, upToDate: true }
         : { type: 'status', message: `Downloaded newer image for ${name} to ${output.label}`, upToDate: false },

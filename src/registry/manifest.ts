@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { ImageReference } from '../reference/reference.js';
 import { pullError } from '../errors.js';
+import { formatPlatform as platformOf } from '../reference/platform.js';
 import { sanitize } from '../sanitize.js';
 import { readAll, type RegistryClient } from './registry-client.js';
 
@@ -40,7 +41,6 @@ export function defaultPlatform(): string {
   return `linux/${arch}`;
 }
 
-const platformOf = (d: Descriptor['platform']) => [d?.os, d?.architecture, ...(d?.variant ? [d.variant] : [])].join('/');
 
 async function fetchManifest(client: RegistryClient, repository: string, reference: string, expected?: string) {
   const response = await client.request(`/v2/${repository}/manifests/${reference}`, { repository, headers: { Accept: MANIFEST_TYPES.join(', ') } });
