@@ -56,11 +56,8 @@ export class PullState {
   /** Layers in order of first appearance. */
   readonly layers = new Map<string, LayerRecord>();
   readonly tags: TagResult[] = [];
-  /** The latest other messages (at most MAX_MESSAGES); `messageCount` counts them all. */
+  /** The latest other messages (at most MAX_MESSAGES). */
   readonly messages: string[] = [];
-  messageCount = 0;
-  /** Layer events of ids beyond MAX_LAYERS, not kept (an engine gone wrong, or a hostile one). */
-  ignoredLayerEvents = 0;
   /** The latest retry, once a failed attempt is run again; `at` is when its wait began. */
   retry?: Extract<PullEvent, { type: 'retry' }> & { at: number };
   /** After a successful pull: the image as the engine holds it, or why that is not known. */
@@ -82,10 +79,8 @@ export class PullState {
         break;
       case 'layer': {
         const known = this.layers.get(event.id);
-        if (known === undefined && this.layers.size >= MAX_LAYERS) {
-          this.ignoredLayerEvents++;
-          break;
-        }
+        // Ids beyond MAX_LAYERS are not kept: an engine gone wrong, or a hostile one.
+        if (known === undefined && this.layers.size >= MAX_LAYERS) break;
         const before = known ?? newLayer(event.id);
         const after = applyLayerEvent(before, event);
         this.layers.set(event.id, after);
@@ -100,7 +95,6 @@ export class PullState {
         Object.assign(this.currentTag(), { status: event.message, upToDate: event.upToDate });
         break;
       case 'message':
-        this.messageCount++;
         if (this.messages.length >= MAX_MESSAGES) this.messages.shift();
         this.messages.push(event.message);
         break;
