@@ -1,30 +1,87 @@
 #!/usr/bin/env node
-// Builds the published files: type declarations (tsc, which also type-checks) and one bundled
-// file per entry (esbuild), dependencies included, so installing dpull installs no dependency
-// tree. Code splitting keeps the TTY renderer and its libraries (ora, string-width, ansi-escapes)
-// in a chunk of their own, loaded only when the live display runs.
+// Builds the published files: type declarations (tsc, which also type-checks) and bundles
+// (esbuild), dependencies included, so installing dpull installs no dependency tree.
+// - dist/cli.cjs, the command: one CommonJS file. Each file more is a resolve, a read and a link
+//   at start, and Node's ES module loader costs more than its CommonJS one; whitespace goes
+//   (less to parse). Start-up is what a no-op pull costs (bench/startup.mjs).
+// - dist/index.js, the library: an ES module.
+// - dist/vendor/*.js: the libraries only some pulls need — ora (a spinner, when the engine is slow
+//   to answer), string-width (text beyond ASCII on a terminal), tar-stream (archives) — each a
+//   bundle of its own, loaded by dynamic import when first needed.
 import { execFileSync } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 
+const VENDOR = ['ora', 'string-width', 'tar-stream'];
+
+// Node's own modules are loaded with require(), not import: importing one as ESM builds a facade
+// that reads every export, and on Node 24 reading node:http's lazy WebSocket/fetch getters
+// compiles undici (and with it http2, zlib, worker_threads): ~40 ms a pull never uses.
+// A bundled CommonJS package's require() of child_process (commander's, for subcommands dpull
+// does not have) gets a stand-in that loads the module on first use.
+const builtinsByRequire = {
+  name: 'builtins-by-require',
+  setup(b) {
+    b.onResolve({ filter: /^(node:)?child_process$/ }, (args) =>
+      args.kind === 'require-call' ? { path: 'node:child_process', namespace: 'lazy-builtin' } : undefined,
+    );
+    b.onResolve({ filter: /^node:/ }, (args) => ({ path: args.path, namespace: 'builtin' }));
+    b.onLoad({ filter: /.*/, namespace: 'builtin' }, (args) => ({ contents: `module.exports = __dpullBuiltin(${JSON.stringify(args.path)});`, loader: 'js' }));
+    b.onLoad({ filter: /.*/, namespace: 'lazy-builtin' }, (args) => ({
+      contents: `let m; module.exports = new Proxy({}, { get: (_, key) => (m ??= __dpullBuiltin(${JSON.stringify(args.path)}))[key] });`,
+      loader: 'js',
+    }));
+  },
+};
+
+// dpull's dynamic imports of the vendor libraries point at their bundles.
+const vendorBundles = {
+  name: 'vendor-bundles',
+  setup(b) {
+    const filter = new RegExp(`^(${VENDOR.join('|')})$`);
+    b.onResolve({ filter }, (args) => {
+      if (args.kind !== 'dynamic-import') throw new Error(`${args.importer} imports ${args.path} statically: import it where it is needed`);
+      return { path: `./vendor/${args.path}.js`, external: true };
+    });
+  },
+};
+
 const root = fileURLToPath(new URL('..', import.meta.url));
 const { version } = JSON.parse(readFileSync(`${root}/package.json`, 'utf8'));
 rmSync(`${root}/dist`, { recursive: true, force: true });
 execFileSync(process.execPath, [`${root}/node_modules/typescript/bin/tsc`, '-p', `${root}/tsconfig.json`], { stdio: 'inherit' });
-await build({
+const common = {
   absWorkingDir: root,
-  entryPoints: { cli: 'src/cli/main.ts', index: 'src/index.ts' },
   outdir: 'dist',
   bundle: true,
-  splitting: true,
   format: 'esm',
   platform: 'node',
   target: 'node20',
   minifySyntax: true,
-  chunkNames: 'chunks/[name]-[hash]',
-  define: { DPULL_VERSION: JSON.stringify(version) },
+  minifyWhitespace: true,
   // Some bundled packages are CommonJS and call require() for Node's own modules.
-  banner: { js: "import { createRequire as __dpullRequire } from 'node:module'; const require = __dpullRequire(import.meta.url);" },
+  banner: { js: "import { createRequire as __dpullRequire } from 'node:module'; const require = __dpullRequire(import.meta.url), __dpullBuiltin = require;" },
   logLevel: 'warning',
+};
+await build({
+  ...common,
+  format: 'cjs',
+  outExtension: { '.js': '.cjs' },
+  banner: { js: 'const __dpullBuiltin = require;' },
+  define: { DPULL_VERSION: JSON.stringify(version), 'import.meta.url': '__dpullUrl' },
+  inject: ['scripts/cjs-import-meta-url.js'],
+  entryPoints: { cli: 'src/cli/main.ts' },
+  plugins: [vendorBundles, builtinsByRequire],
+});
+await build({
+  ...common,
+  entryPoints: { index: 'src/index.ts' },
+  define: { DPULL_VERSION: JSON.stringify(version) },
+  plugins: [vendorBundles, builtinsByRequire],
+});
+await build({
+  ...common,
+  entryPoints: Object.fromEntries(VENDOR.map((name) => [`vendor/${name}`, name])),
+  plugins: [builtinsByRequire],
 });

@@ -1,4 +1,5 @@
 import { runCli } from './run.js';
+import { monotonicMs } from '../units.js';
 
 /** The process entry: real streams, real clock; exit code set, never thrown. */
 export async function main(): Promise<void> {
@@ -14,7 +15,7 @@ export async function main(): Promise<void> {
     stdout: process.stdout,
     stderr: process.stderr,
     env: process.env,
-    clock: () => performance.now(),
+    clock: monotonicMs,
   });
   await new Promise((resolve) => setImmediate(resolve)); // a failed last write reports itself
   if (stdoutFailure !== undefined) {

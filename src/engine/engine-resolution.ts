@@ -1,4 +1,5 @@
-import { createHash, createPrivateKey, X509Certificate } from 'node:crypto';
+import type { X509Certificate } from 'node:crypto';
+import { crypto } from '../builtins.js';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { DpullError, ExitCode, usageError } from '../errors.js';
@@ -59,14 +60,14 @@ function checkedTls(tls: EngineTls, files: { ca?: string; cert?: string; key?: s
   let certificate: X509Certificate | undefined;
   if (tls.ca !== undefined) {
     try {
-      new X509Certificate(tls.ca);
+      new (crypto().X509Certificate)(tls.ca);
     } catch {
       throw bad('CA certificate', files.ca, 'is not a PEM certificate');
     }
   }
   if (tls.cert !== undefined) {
     try {
-      certificate = new X509Certificate(tls.cert);
+      certificate = new (crypto().X509Certificate)(tls.cert);
     } catch {
       throw bad('client certificate', files.cert, 'is not a PEM certificate');
     }
@@ -74,7 +75,7 @@ function checkedTls(tls: EngineTls, files: { ca?: string; cert?: string; key?: s
   if (tls.key !== undefined) {
     let key;
     try {
-      key = createPrivateKey(Buffer.from(tls.key));
+      key = crypto().createPrivateKey(Buffer.from(tls.key));
     } catch {
       throw bad('client key', files.key, 'is not a PEM private key (or it is encrypted)');
     }
@@ -91,7 +92,7 @@ function checkedTls(tls: EngineTls, files: { ca?: string; cert?: string; key?: s
 /** A context's endpoint, from contexts/meta/<sha256 of its name>/meta.json and contexts/tls/…. */
 function contextAddress(name: string, dir: string): EngineAddress | undefined {
   if (name === 'default') return undefined;
-  const id = createHash('sha256').update(name).digest('hex');
+  const id = crypto().createHash('sha256').update(name).digest('hex');
   const metaFile = join(dir, 'contexts', 'meta', id, 'meta.json');
   if (!existsSync(metaFile)) throw usageError(`context "${name}" does not exist (no ${metaFile})`);
   let endpoint: { Host?: unknown; SkipTLSVerify?: unknown } | undefined;

@@ -1,4 +1,5 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { childProcess } from '../builtins.js';
 import { DpullError, ExitCode, usageError } from '../errors.js';
 import { sanitize } from '../sanitize.js';
 import { parseConfig, type DockerConfig } from './docker-config.js';
@@ -69,7 +70,7 @@ function runHelper(helper: string, server: string, limits: HelperLimits): Promis
   const timeoutMs = Math.min(HELPER_TIMEOUT_MS, limits.timeoutMs ?? HELPER_TIMEOUT_MS);
   return new Promise((resolve, reject) => {
     if (limits.signal?.aborted) return reject(limits.signal.reason);
-    const child = spawn(program, ['get'], { stdio: ['pipe', 'pipe', 'ignore'], detached: true });
+    const child = childProcess().spawn(program, ['get'], { stdio: ['pipe', 'pipe', 'ignore'], detached: true });
     let out = '';
     let settled = false;
     const finish = (settle: () => void) => {

@@ -1,4 +1,5 @@
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import type { ChildProcessWithoutNullStreams } from 'node:child_process';
+import { childProcess } from '../builtins.js';
 import { Duplex } from 'node:stream';
 import type { SshEngineAddress } from './address.js';
 import { DpullError, ExitCode } from '../errors.js';
@@ -69,7 +70,7 @@ export class SshConnection extends Duplex {
     super();
     // Its own session (as the docker CLI does it): Ctrl-C at the terminal reaches dpull, which
     // ends ssh itself, instead of ssh dying first and looking like a lost engine.
-    this.child = spawn('ssh', sshArguments(address), { stdio: ['pipe', 'pipe', 'pipe'], detached: true });
+    this.child = childProcess().spawn('ssh', sshArguments(address), { stdio: ['pipe', 'pipe', 'pipe'], detached: true });
     track(this.child);
     const { child } = this;
     child.stdin.on('error', () => {}); // a far side that has gone: its exit says why

@@ -2,7 +2,6 @@ import { createReadStream, createWriteStream, statSync } from 'node:fs';
 import { rename, rm } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import tar from 'tar-stream';
 
 /** What `docker save` writes beside the layout for the docker CLI's own loader: manifest.json. */
 export interface DockerArchiveEntry {
@@ -25,7 +24,8 @@ export interface ArchiveContents {
  * the blob files one at a time as it is consumed: never the whole image in memory, no copy of it
  * on disk. Destroyed with the error if a file cannot be read.
  */
-export function archiveStream(contents: ArchiveContents): Readable {
+export async function archiveStream(contents: ArchiveContents): Promise<Readable> {
+  const { default: tar } = await import('tar-stream'); // only archives need it
   const pack = tar.pack();
   const add = (name: string, size: number, source: Readable | Buffer) =>
     new Promise<void>((resolve, reject) => {
@@ -54,7 +54,7 @@ export function archiveStream(contents: ArchiveContents): Readable {
 export async function packArchive(file: string, contents: ArchiveContents): Promise<void> {
   const partial = `${file}.partial`;
   try {
-    await pipeline(archiveStream(contents), createWriteStream(partial));
+    await pipeline(await archiveStream(contents), createWriteStream(partial));
     await rename(partial, file);
   } catch (err) {
     await rm(partial, { force: true });

@@ -39,7 +39,7 @@ export async function loadIntoEngine(
     method: 'POST',
     path: `/v${apiVersion}/images/load?quiet=0`,
     headers: { 'Content-Type': 'application/x-tar' },
-    body: archiveStream(contents),
+    body: await archiveStream(contents),
     ...(signal !== undefined && { signal }),
   });
   if (response.statusCode !== 200) throw pullError(errorMessage(response.statusCode, await readBody(response)));

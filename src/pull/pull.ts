@@ -12,6 +12,7 @@ import { askRateLimit } from '../registry/rate-limit.js';
 import { configDir, readDockerConfig } from '../engine/docker-config.js';
 import { resolveAuth } from '../engine/registry-auth.js';
 import type { Environment } from '../environment.js';
+import { monotonicMs } from '../units.js';
 
 export type { PullResult };
 
@@ -52,7 +53,7 @@ export interface PullOptions extends EngineChoice {
    * with `POST /images/load`: for an engine that cannot reach the registry.
    */
   load?: boolean;
-  /** Milliseconds, for elapsed times and speeds; default performance.now. */
+  /** Milliseconds, for elapsed times and speeds; default a monotonic clock. */
   clock?: () => number;
 }
 
@@ -134,7 +135,7 @@ export function pull(image: string, options: PullOptions = {}): Pull {
 
 /** A pull of checked input, or of the error that checking it gave (which `result` then rejects with). */
 export function startPull(prepared: PreparedPull | { error: unknown }, options: PullOptions): Pull {
-  const clock = options.clock ?? (() => performance.now());
+  const clock = options.clock ?? monotonicMs;
   const engine = 'error' in prepared ? undefined : prepared.engine;
   const state = new PullState(clock());
   const listeners = new Set<(batch: PullEvent[] | Error | null) => void>();

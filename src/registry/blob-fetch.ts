@@ -6,6 +6,7 @@ import type { IncomingMessage } from 'node:http';
 import { DpullError, pullError } from '../errors.js';
 import type { Descriptor } from './manifest.js';
 import type { RegistryClient } from './registry-client.js';
+import { monotonicMs } from '../units.js';
 
 /** Times a blob whose connection drops is continued in the same run before the pull fails. */
 const CONTINUATIONS = 3;
@@ -110,7 +111,7 @@ export async function fetchBlob(
     response.on('data', (chunk: Buffer) => {
       hash.update(chunk);
       bytes += chunk.length;
-      const now = performance.now();
+      const now = monotonicMs();
       if (now - reportedAt >= 100) {
         reportedAt = now;
         onProgress(bytes);

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { crypto } from '../builtins.js';
 import type { ImageReference } from '../reference/reference.js';
 import { pullError } from '../errors.js';
 import { formatPlatform as platformOf } from '../reference/platform.js';
@@ -33,7 +33,7 @@ export interface ResolvedImage {
   rateLimit?: { limit?: number; remaining?: number; windowSeconds?: number };
 }
 
-const digestOf = (bytes: Buffer) => `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
+const digestOf = (bytes: Buffer) => `sha256:${crypto().createHash('sha256').update(bytes).digest('hex')}`;
 
 /** This machine's platform as images name it: `linux/amd64`, `linux/arm64`, `linux/arm/v7`. */
 export function defaultPlatform(): string {

@@ -1,8 +1,8 @@
 import http from 'node:http';
-import https from 'node:https';
 import { DpullError, ExitCode, pullError } from '../errors.js';
 import { rememberSecret } from '../secrets.js';
 import { sanitize } from '../sanitize.js';
+import { https } from '../builtins.js';
 
 /** What the user may send a registry: a password, or an identity token (refresh token). */
 export interface RegistryCredentials {
@@ -55,7 +55,7 @@ export class RegistryClient {
   readonly base: URL;
   private readonly tokens = new Map<string, string>();
   // Connections kept open between requests (a pull is many blobs from one host), closed by close().
-  private readonly agents = { 'http:': new http.Agent({ keepAlive: true }), 'https:': new https.Agent({ keepAlive: true }) };
+  private readonly agents: { 'http:'?: http.Agent; 'https:'?: http.Agent } = {};
   private basicOnly = false;
 
   constructor(
@@ -77,8 +77,8 @@ export class RegistryClient {
 
   /** Closes the connections kept open, so that nothing holds the process after the pull. */
   close(): void {
-    this.agents['http:'].destroy();
-    this.agents['https:'].destroy();
+    this.agents['http:']?.destroy();
+    this.agents['https:']?.destroy();
   }
 
   /** Sends a request for `path` (`/v2/…`), authenticating as the registry asks; resolves with the response. */
@@ -155,10 +155,11 @@ export class RegistryClient {
       // another host (blob storage) gets none.
       if (authorization !== undefined && (hops === 0 || url.host === this.base.host)) headers.Authorization = authorization;
       if (body !== undefined) headers['Content-Type'] = 'application/x-www-form-urlencoded';
-      const request = (url.protocol === 'https:' ? https : http).request(url, {
+      const secure = url.protocol === 'https:';
+      const request = (secure ? https() : http).request(url, {
         method: method ?? req.method ?? 'GET',
         headers,
-        agent: this.agents[url.protocol as 'http:' | 'https:'],
+        agent: (this.agents[secure ? 'https:' : 'http:'] ??= new (secure ? https().Agent : http.Agent)({ keepAlive: true })),
         timeout: TIMEOUT_MS,
         ...(this.signal !== undefined && { signal: this.signal }),
       });
