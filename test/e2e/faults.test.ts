@@ -75,12 +75,21 @@ describe('the engine', () => {
     expect(run.stderr).toContain('nothing from the engine for 1s (--timeout)');
   });
 
+  test('an engine that never answers: a terminal shows the spinner connecting to it', async () => {
+    engine = await fakeEngine(() => {}, () => {});
+    const run = await runInPty(['--timeout', '1', 'x:1'], { DOCKER_HOST: engine.host }, { cols: 80, rows: 20 });
+    expect(run.exitCode).toBe(1);
+    expect(run.output).toMatch(/[⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏](?:\x1b\[\d+m)* Connecting to unix:\/\//);
+    const screen = await screenOf(run.output, 80, 20, false);
+    expect(screen.cursorHidden).toBe(false);
+    expect(screen.lines.at(-1)).toBe('dpull: nothing from the engine for 1s (--timeout); the pull was cancelled');
+  });
+
   test('while a silent engine is waited on, the spinner keeps going on a terminal', async () => {
     engine = await fakeEngine(streamOf([], 'hang'));
     const run = await runInPty(['--timeout', '1500ms', 'x:1'], { DOCKER_HOST: engine.host }, { cols: 80, rows: 20 });
     expect(run.exitCode).toBe(1);
-    // Connecting until the engine answers; then, the pull accepted, what the engine is doing.
-    expect(run.output).toMatch(/ Connecting to unix:\/\//);
+    // The pull accepted at once (no spinner before SPINNER_DELAY_MS), then what the engine is doing.
     const frames = new Set([...run.output.matchAll(/([⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏])(?:\x1b\[\d+m)* Resolving docker\.io\/library\/x:1/g)].map((m) => m[1]));
     expect(frames.size).toBeGreaterThan(3);
     const screen = await screenOf(run.output, 80, 20, false);

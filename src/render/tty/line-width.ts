@@ -1,8 +1,32 @@
-import stringWidth from 'string-width';
-import { paintSegment, type Line, type Segment } from '../line.js';
+import type { Line } from '../line.js';
 
 // Width-aware line handling for the live display only: plain and json output never load string-width.
-const graphemes = new Intl.Segmenter(undefined, { granularity: 'grapheme' });
+// Nor does a live display whose text is all ASCII and dpull's own glyphs (nearly always: references,
+// engine statuses and numbers are ASCII): setting string-width up compiles its Unicode property
+// expressions, ~60 ms of a pull's start. It is loaded the first time other text is measured; until
+// it is there, such text counts two columns a code point, the most a terminal gives one, so a
+// line is never measured narrower than it is (it may be cut shorter for a frame or two).
+let stringWidth: ((text: string) => number) | undefined;
+let loading: Promise<void> | undefined;
+
+/** Loads string-width now (tests and callers that want exact widths from the first frame). */
+export function loadTextWidths(): Promise<void> {
+  loading ??= import('string-width').then((m) => {
+    stringWidth = m.default;
+  });
+  return loading;
+}
+
+function exactOrAtMost(text: string): number {
+  if (stringWidth !== undefined) return stringWidth(text);
+  void loadTextWidths();
+  let codePoints = 0;
+  for (const _ of text) codePoints++;
+  return 2 * codePoints;
+}
+
+let segmenter: Intl.Segmenter | undefined;
+const graphemes = (text: string) => (segmenter ??= new Intl.Segmenter(undefined, { granularity: 'grapheme' })).segment(text);
 
 // Printable ASCII and the glyphs dpull draws take one column each; only other text needs
 // string-width's full grapheme and East Asian width analysis (the costly part of a frame).
@@ -16,9 +40,9 @@ const SPACING_MARK = /[\p{Mc}\u0e33\u0eb3]/gu;
 const STARTS_WITH_MARK = /^\p{M}/u;
 
 function graphemeWidth(g: string): number {
-  const whole = stringWidth(g);
+  const whole = exactOrAtMost(g);
   let perCodePoint = 0;
-  for (const cp of g) perCodePoint += stringWidth(cp);
+  for (const cp of g) perCodePoint += exactOrAtMost(cp);
   const spacingMarks = g.match(SPACING_MARK)?.length ?? 0;
   const loneMark = STARTS_WITH_MARK.test(g) ? 1 : 0;
   return Math.max(whole, perCodePoint, whole + spacingMarks - loneMark, loneMark);
@@ -28,7 +52,7 @@ function graphemeWidth(g: string): number {
 export function textWidth(text: string): number {
   if (ONE_COLUMN_EACH.test(text)) return text.length;
   let width = 0;
-  for (const { segment } of graphemes.segment(text)) width += graphemeWidth(segment);
+  for (const { segment } of graphemes(text)) width += graphemeWidth(segment);
   return width;
 }
 
@@ -41,8 +65,17 @@ export function truncateLine(line: Line, width: number): Line {
   const out: Line = [];
   let room = width - 1;
   for (const segment of line) {
+    if (ONE_COLUMN_EACH.test(segment.text)) {
+      if (segment.text.length > room) {
+        out.push({ ...segment, text: segment.text.slice(0, room) }, { text: '…', style: segment.style });
+        return out.filter((s) => s.text !== '');
+      }
+      out.push(segment);
+      room -= segment.text.length;
+      continue;
+    }
     let kept = '';
-    for (const { segment: g } of graphemes.segment(segment.text)) {
+    for (const { segment: g } of graphemes(segment.text)) {
       const w = textWidth(g);
       if (w > room) {
         out.push({ ...segment, text: kept });
@@ -55,35 +88,4 @@ export function truncateLine(line: Line, width: number): Line {
     out.push({ ...segment, text: kept });
   }
   return out;
-}
-
-
-// Styles come from one palette made once, so the same colour is the same function.
-const sameStyle = (a: Segment, b: Segment) => a.style === b.style;
-// Characters known to take exactly one column, so a difference can be located inside a segment.
-const SINGLE_COLUMN = /^[\x20-\x7e\u00a0-\u02ff█░·…]$/;
-
-/**
- * Where `next` first differs from `prev` (text or colour): the column, and `next` painted from
- * there on. Undefined when the two are the same. Rewriting only the tail keeps a progress
- * line's update to the few cells that moved.
- */
-export function changedTail(prev: Line, next: Line): { column: number; tail: string } | undefined {
-  if (prev === next) return undefined; // a line laid out once and reused (frame.ts caches layer lines)
-  let column = 0;
-  for (let i = 0; i < next.length; i++) {
-    const a = prev[i];
-    const b = next[i];
-    if (a !== undefined && a.text === b.text && sameStyle(a, b)) {
-      column += textWidth(b.text);
-      continue;
-    }
-    let k = 0;
-    if (a !== undefined && sameStyle(a, b)) {
-      while (k < a.text.length && k < b.text.length && a.text[k] === b.text[k] && SINGLE_COLUMN.test(b.text[k])) k++;
-    }
-    column += k;
-    return { column, tail: paintSegment({ ...b, text: b.text.slice(k) }) + next.slice(i + 1).map(paintSegment).join('') };
-  }
-  return prev.length > next.length ? { column, tail: '' } : undefined;
 }

@@ -1,7 +1,8 @@
 import ansiEscapes from 'ansi-escapes';
-import ora, { type Ora } from 'ora';
+import type { Ora } from 'ora';
 import { paint, type Line } from '../line.js';
-import { changedTail, lineWidth, truncateLine } from './line-width.js';
+import { lineWidth, truncateLine } from './line-width.js';
+import { lineUpdate } from './line-changes.js';
 import { usableWidth, type View } from './frame.js';
 
 /** Frames at most this often, however fast events come: the engine can send thousands a second. */
@@ -12,6 +13,11 @@ export const FRAME_INTERVAL_MS = 100;
  * their own (on a slow pull, waking up is much of what the process costs).
  */
 const TRAILING_WAIT_MS = 50;
+/**
+ * The spinner appears only when there has been nothing to show for this long: a pull that
+ * answers at once (up to date, say) never flashes one, nor loads ora and its tables.
+ */
+export const SPINNER_DELAY_MS = 150;
 const SYNC_START = '\x1b[?2026h';
 const SYNC_END = '\x1b[?2026l';
 
@@ -19,13 +25,16 @@ const SYNC_END = '\x1b[?2026l';
 export type FrameSource = (view: View) => Line[] | undefined;
 
 /**
- * dpull's own rows at the bottom of a terminal: a spinner until there is something to show, then
+ * dpull's own rows at the bottom of a terminal: a spinner (after SPINNER_DELAY_MS) until there is something to show, then
  * a frame redrawn in place at most every 100 ms (inside synchronized output), rewriting only the
  * lines, and the parts of lines, that changed; laid out again on resize; the cursor hidden while
  * it runs and shown again on every way out.
  */
 export class LiveRegion {
   private spinner: Ora | undefined;
+  /** Set while a spinner is still wanted: from start to the first frame. */
+  private spinnerDue: NodeJS.Timeout | undefined;
+  private spinnerText = '';
   /** The lines on the screen now, from the frame's first row. */
   private drawn: Line[] = [];
   /** After a resize: rows the old frame now takes, to be cleared before the next draw. */
@@ -68,7 +77,7 @@ export class LiveRegion {
   private ticker: NodeJS.Timeout | undefined;
   private suspended = false;
 
-  /** Hides the cursor and spins `text` until the first frame. */
+  /** Hides the cursor and spins `text` (from SPINNER_DELAY_MS on) until the first frame. */
   start(text: string): void {
     this.hideCursor();
     process.once('exit', this.restoreOnExit);
@@ -80,9 +89,16 @@ export class LiveRegion {
     // A terminal that reports no size (0×0 under `script`, some CI ptys) would send ora's
     // line-clearing into an endless loop: no spinner there.
     if (!(this.out.columns > 0)) return;
+    this.spinnerText = text;
+    this.spinnerDue = setTimeout(() => void this.startSpinner(), SPINNER_DELAY_MS);
+  }
+
+  private async startSpinner(): Promise<void> {
+    const { default: ora } = await import('ora');
+    if (this.spinnerDue === undefined) return; // the first frame, or the end, came meanwhile
     this.spinner = ora({
       stream: this.out,
-      text: this.fit(text, 2), // the spinner and a space come first
+      text: this.fit(this.spinnerText, 2), // the spinner and a space come first
       discardStdin: false,
       hideCursor: false,
       isEnabled: true,
@@ -102,6 +118,7 @@ export class LiveRegion {
 
   /** The spinner's words, while it spins (before the first frame). */
   spin(text: string): void {
+    this.spinnerText = text;
     if (this.spinner !== undefined) this.spinner.text = this.fit(text, 2);
   }
 
@@ -199,7 +216,7 @@ export class LiveRegion {
 
   /**
    * Moves to the frame's first line and rewrites only what changed: unchanged lines are
-   * skipped, a changed line is rewritten from its first changed column. The cursor ends below
+   * skipped, in a changed line only the cells that changed are written. The cursor ends below
    * the frame. Undefined when nothing changed: then nothing is written.
    */
   private diff(lines: Line[]): string | undefined {
@@ -210,18 +227,17 @@ export class LiveRegion {
         out += paint(lines[i]) + ansiEscapes.eraseEndLine + '\n';
         continue;
       }
-      const change = changedTail(this.drawn[i], lines[i]);
-      if (change === undefined) out += ansiEscapes.cursorNextLine;
-      else {
-        changed = true;
-        out += (change.column > 0 ? ansiEscapes.cursorTo(change.column) : '') + change.tail + ansiEscapes.eraseEndLine + '\n';
-      }
+      const update = lineUpdate(this.drawn[i], lines[i]);
+      if (update !== undefined) changed = true;
+      out += (update ?? '') + '\n'; // the frame's rows are all above the cursor's: a newline never scrolls here
     }
     if (lines.length < this.drawn.length) out += ansiEscapes.eraseDown;
     return changed ? out : undefined;
   }
 
   private stopSpinner(): void {
+    clearTimeout(this.spinnerDue);
+    this.spinnerDue = undefined;
     if (this.spinner === undefined) return;
     this.spinner.stop(); // clears its line and leaves the cursor at its start
     this.spinner = undefined;
