@@ -126,6 +126,17 @@ const scenarios = {
     await removeAllImages();
     await record('containerd-forty-fresh', `${fast}/demo/forty`, '1.0');
   },
+  // A pull long enough to measure a display at Docker 26's real pace (bench/): its progress
+  // arrives a line at a time, ~every 100 ms per layer.
+  async 'containerd-eight-paced'() {
+    await removeAllImages();
+    const { port, proxy } = await ownProxy(120_000);
+    try {
+      await record('containerd-eight-paced', `127.0.0.1:${port}/demo/eight`, '1.0');
+    } finally {
+      proxy.kill();
+    }
+  },
   async 'containerd-eight-slow'() {
     await removeAllImages();
     const { port, proxy } = await ownProxy(1_000_000);
