@@ -1,54 +1,74 @@
 import ansiEscapes from 'ansi-escapes';
-import { paintSegment, type Line, type Segment } from '../line.js';
-import { textWidth } from './line-width.js';
+import { paint, paintSegment, type Line, type Segment } from '../line.js';
 
 // What to write to turn a line on the screen into the next one, the cursor starting at the line's
 // first column: only the cells that changed, moving over the runs that did not (a progress line's
 // update is a few bar cells and some digits), or, where a line holds text whose cells cannot be
-// told apart one by one (wide or combining characters), everything from the first change on.
+// told apart one by one (wide or combining characters), the whole line.
 
-/** One column, its character and its colour. Styles come from one palette made once: the same colour is the same function. */
-interface Cell {
-  char: string;
-  style: Segment['style'];
+type Style = Segment['style'];
+
+/**
+ * A line as its characters, one column each, and the colour of each: the text and, per segment,
+ * where it ends and its style. Styles come from one palette made once: the same colour is the
+ * same function.
+ */
+interface Cells {
+  text: string;
+  ends: number[];
+  styles: Style[];
 }
 
-// Characters known to take exactly one column each.
-const SINGLE_COLUMN = /^[\x20-\x7e\u00a0-\u02ff█░·…]$/;
+// Text whose every character takes exactly one column.
+const SINGLE_COLUMNS = /^[\x20-\x7e\u00a0-\u02ff█░·…]*$/;
 
 /** The line as cells, or undefined if some character's width is not exactly one column. */
-function cellsOf(line: Line): Cell[] | undefined {
-  const cells: Cell[] = [];
-  for (const { text, style } of line) {
-    for (const char of text) {
-      if (!SINGLE_COLUMN.test(char)) return undefined;
-      cells.push({ char, style });
-    }
+function cellsOf(line: Line): Cells | undefined {
+  let text = '';
+  const ends: number[] = [];
+  const styles: Style[] = [];
+  for (const segment of line) {
+    if (segment.text === '') continue;
+    if (!SINGLE_COLUMNS.test(segment.text)) return undefined;
+    text += segment.text;
+    ends.push(text.length);
+    styles.push(segment.style);
   }
-  return cells;
+  return { text, ends, styles };
 }
 
-const sameCell = (a: Cell | undefined, b: Cell) => a !== undefined && a.char === b.char && a.style === b.style;
+/** Reads the style of a column, starting from the segment of the last one read (columns are read mostly in order). */
+class StyleCursor {
+  private segment = 0;
+  constructor(private readonly cells: Cells) {}
+  at(column: number): Style {
+    const { ends, styles } = this.cells;
+    while (this.segment > 0 && ends[this.segment - 1] > column) this.segment--;
+    while (ends[this.segment] <= column) this.segment++;
+    return styles[this.segment];
+  }
+}
+
 const moveTo = (column: number) => (column === 0 ? '\r' : ansiEscapes.cursorTo(column));
 
-/** Cells painted, a colour's codes once per run of cells in it. */
-function paintCells(cells: Cell[], from: number, to: number): string {
+/** Columns [from, to) of `cells` painted, a colour's codes once per segment. */
+function paintCells(cells: Cells, from: number, to: number): string {
   let out = '';
-  let i = from;
-  while (i < to) {
-    let j = i;
-    let text = '';
-    while (j < to && cells[j].style === cells[i].style) text += cells[j++].char;
-    out += paintSegment({ text, style: cells[i].style });
-    i = j;
+  let start = from;
+  for (let i = 0; start < to; i++) {
+    const end = cells.ends[i];
+    if (end <= start) continue;
+    const stop = Math.min(end, to);
+    out += paintSegment({ text: cells.text.slice(start, stop), style: cells.styles[i] });
+    start = stop;
   }
   return out;
 }
 
-/** Bytes that rewriting cells [from, to) costs (their characters; colour codes not counted). */
-const rewriteCost = (cells: Cell[], from: number, to: number) => {
+/** Bytes that rewriting columns [from, to) costs (their characters; colour codes not counted). */
+const rewriteCost = (cells: Cells, from: number, to: number) => {
   let bytes = 0;
-  for (let i = from; i < to; i++) bytes += Buffer.byteLength(cells[i].char);
+  for (let i = from; i < to; i++) bytes += cells.text.charCodeAt(i) < 0x80 ? 1 : cells.text.charCodeAt(i) < 0x800 ? 2 : 3;
   return bytes;
 };
 
@@ -60,12 +80,16 @@ export function lineUpdate(prev: Line, next: Line): string | undefined {
   if (prev === next) return undefined; // a line laid out once and reused (frame.ts caches layer lines)
   const a = cellsOf(prev);
   const b = cellsOf(next);
-  if (a === undefined || b === undefined) return tailUpdate(prev, next);
+  if (a === undefined || b === undefined) return wholeLine(prev, next);
+  const styleA = new StyleCursor(a);
+  const styleB = new StyleCursor(b);
+  const same = (i: number) => i < a.text.length && a.text.charCodeAt(i) === b.text.charCodeAt(i) && styleA.at(i) === styleB.at(i);
+  const width = b.text.length;
   let out = '';
   let cursor = 0;
   let i = 0;
-  while (i < b.length) {
-    if (sameCell(a[i], b[i])) {
+  while (i < width) {
+    if (same(i)) {
       i++;
       continue;
     }
@@ -73,14 +97,14 @@ export function lineUpdate(prev: Line, next: Line): string | undefined {
     // cheaper than moving over them.
     let end = i + 1;
     let j = end;
-    while (j < b.length) {
-      if (!sameCell(a[j], b[j])) {
+    while (j < width) {
+      if (!same(j)) {
         end = ++j;
         continue;
       }
       let k = j;
-      while (k < b.length && sameCell(a[k], b[k])) k++;
-      if (k === b.length || rewriteCost(b, j, k) > moveTo(k).length) break;
+      while (k < width && same(k)) k++;
+      if (k === width || rewriteCost(b, j, k) > moveTo(k).length) break;
       j = k;
     }
     if (i !== cursor) out += moveTo(i);
@@ -88,27 +112,15 @@ export function lineUpdate(prev: Line, next: Line): string | undefined {
     cursor = end;
     i = end;
   }
-  if (a.length > b.length) out += (cursor === b.length ? '' : moveTo(b.length)) + ansiEscapes.eraseEndLine;
+  if (a.text.length > width) out += (cursor === width ? '' : moveTo(width)) + ansiEscapes.eraseEndLine;
   return out === '' ? undefined : out;
 }
 
-/** From the first column where `next` differs from `prev` (text or colour) to its end. */
-function tailUpdate(prev: Line, next: Line): string | undefined {
-  let column = 0;
-  for (let i = 0; i < next.length; i++) {
-    const a = prev[i];
-    const b = next[i];
-    if (a !== undefined && a.text === b.text && a.style === b.style) {
-      column += textWidth(b.text);
-      continue;
-    }
-    let k = 0;
-    if (a !== undefined && a.style === b.style) {
-      while (k < a.text.length && k < b.text.length && a.text[k] === b.text[k] && SINGLE_COLUMN.test(b.text[k])) k++;
-    }
-    column += k;
-    const tail = paintSegment({ ...b, text: b.text.slice(k) }) + next.slice(i + 1).map(paintSegment).join('');
-    return (column > 0 ? ansiEscapes.cursorTo(column) : '') + tail + ansiEscapes.eraseEndLine;
-  }
-  return prev.length > next.length ? (column > 0 ? ansiEscapes.cursorTo(column) : '') + ansiEscapes.eraseEndLine : undefined;
+/**
+ * A line holding wide or combining characters, rewritten whole: a mark belongs to the cell before
+ * it, so a change can reach back a column, and such lines are rare (text beyond Latin scripts).
+ */
+function wholeLine(prev: Line, next: Line): string | undefined {
+  const same = prev.length === next.length && prev.every((s, i) => s.text === next[i].text && s.style === next[i].style);
+  return same ? undefined : '\r' + paint(next) + ansiEscapes.eraseEndLine;
 }
