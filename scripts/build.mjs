@@ -59,7 +59,7 @@ const common = {
   platform: 'node',
   target: 'node20',
   minifySyntax: true,
-  minifyWhitespace: true,
+  minifyWhitespace: process.env.READABLE !== "1",
   // Some bundled packages are CommonJS and call require() for Node's own modules.
   banner: { js: "import { createRequire as __dpullRequire } from 'node:module'; const require = __dpullRequire(import.meta.url), __dpullBuiltin = require;" },
   logLevel: 'warning',
