@@ -3,9 +3,10 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, existsSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { beforeAll, describe, expect, test } from 'vitest';
+import { beforeAll, describe, expect, inject, test } from 'vitest';
 import { inspectImage, removeAllImages, stack } from '../support/stack.js';
 import { scratchDir } from '../support/scratch.js';
+import { dpullNode, pathWithDpullNode } from '../support/run-dpull.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const s = stack();
@@ -13,7 +14,10 @@ const work = scratchDir('dpull-package-');
 const app = `${work}/app`;
 const { version } = JSON.parse(readFileSync(`${root}/package.json`, 'utf8'));
 // No registry can be reached: an install that needed one would fail.
-const offline = { ...process.env, npm_config_registry: 'http://127.0.0.1:9/', npm_config_offline: 'true', npm_config_audit: 'false', npm_config_fund: 'false' };
+// npm and npx as in a user's shell, on the Node that runs dpull: none of the npm_* settings of the
+// npm that started the tests (its prefix would put its own Node's folder first in PATH).
+const shell = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(npm_|NODE$|INIT_CWD$)/i.test(k)));
+const offline = { ...shell, PATH: pathWithDpullNode(), npm_config_registry: 'http://127.0.0.1:9/', npm_config_offline: 'true', npm_config_audit: 'false', npm_config_fund: 'false' };
 
 beforeAll(() => {
   const tarball = execFileSync('npm', ['pack', '--ignore-scripts', '--silent', '--pack-destination', work], { cwd: root, encoding: 'utf8' }).trim().split('\n').at(-1);
@@ -49,6 +53,14 @@ describe('npm pack → install offline → npx dpull', () => {
     expect(tsc.status).toBe(0);
   });
 
+  test('dpull runs on the Node this project names (Node 24 in e2e-node24)', () => {
+    const v = npx('--version');
+    expect(v.status).toBe(0);
+    const node = spawnSync('npx', ['--offline', 'node', '-v'], { cwd: app, encoding: 'utf8', env: offline });
+    expect(node.stdout.trim()).toBe(spawnSync(dpullNode(), ['-v'], { encoding: 'utf8' }).stdout.trim());
+    if (inject('dpullNode') !== undefined) expect(node.stdout).toMatch(/^v24\./);
+  });
+
   test('installs no dependency tree', () => {
     expect(readdirSync(`${app}/node_modules`).filter((d) => !d.startsWith('.'))).toEqual(['dpull']);
   });
@@ -75,7 +87,7 @@ describe('npm pack → install offline → npx dpull', () => {
 
   test('the library imports by name, with its types', () => {
     const script = `import { pull } from 'dpull'; const r = await pull(process.argv[1], { host: process.env.DOCKER_HOST }).result; console.log(JSON.stringify(r));`;
-    const run = spawnSync(process.execPath, ['--input-type=module', '-e', script, `${s.registry}/demo/three:1.0`], { cwd: app, encoding: 'utf8', env: { ...offline, DOCKER_HOST: s.dockerHost } });
+    const run = spawnSync(dpullNode(), ['--input-type=module', '-e', script, `${s.registry}/demo/three:1.0`], { cwd: app, encoding: 'utf8', env: { ...offline, DOCKER_HOST: s.dockerHost } });
     expect(run.stderr).toBe('');
     expect(JSON.parse(run.stdout)).toMatchObject({ reference: `${s.registry}/demo/three:1.0`, upToDate: true });
     const pkg = JSON.parse(readFileSync(`${app}/node_modules/dpull/package.json`, 'utf8'));

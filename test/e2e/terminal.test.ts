@@ -4,7 +4,7 @@ import { beforeEach, describe, expect, test } from 'vitest';
 import { inspectImage, removeAllImages, stack } from '../support/stack.js';
 import { runInPty } from '../support/pty.js';
 import { screenOf, someFrameShows } from '../support/screen.js';
-import { dpullBin } from '../support/run-dpull.js';
+import { dpullBin, dpullNode } from '../support/run-dpull.js';
 
 const s = stack();
 const env = { DOCKER_HOST: s.dockerHost };
@@ -63,7 +63,7 @@ describe('on a terminal', () => {
     const session = `dpull-test-${process.pid}`;
     const tmux = (...args: string[]) => execFileSync('tmux', args, { encoding: 'utf8' });
     tmux('new-session', '-d', '-s', session, '-x', '90', '-y', '20',
-      `env DOCKER_HOST=${s.dockerHost} ${process.execPath} ${dpullBin} ${ref}; echo "exit=$?"; sleep 60`);
+      `env DOCKER_HOST=${s.dockerHost} ${dpullNode()} ${dpullBin} ${ref}; echo "exit=$?"; sleep 60`);
     try {
       let pane = '';
       for (let i = 0; i < 300 && !pane.includes('exit='); i++) {

@@ -1,5 +1,5 @@
 import pty, { type IPty } from 'node-pty';
-import { dpullBin } from './run-dpull.js';
+import { dpullBin, dpullNode } from './run-dpull.js';
 
 export interface PtyRun {
   /** Everything the terminal received, stdout and stderr interleaved as a user sees them. */
@@ -22,7 +22,7 @@ export function runInPty(
   size: { cols: number; rows: number },
   options: PtyOptions = {},
 ): Promise<PtyRun> {
-  const [file, ...argv] = options.command ?? [process.execPath, dpullBin, ...args];
+  const [file, ...argv] = options.command ?? [dpullNode(), dpullBin, ...args];
   return new Promise((resolve) => {
     const term = pty.spawn(file, argv, {
       name: 'xterm-256color',

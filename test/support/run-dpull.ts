@@ -1,7 +1,15 @@
 import { spawn } from 'node:child_process';
+import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { inject } from 'vitest';
 
 export const dpullBin = fileURLToPath(new URL('../../bin/dpull.js', import.meta.url));
+
+/** The Node that runs dpull: the machine's, or the one the project provides (Node 24 in `e2e-node24`). */
+export const dpullNode = (): string => inject('dpullNode') ?? process.execPath;
+
+/** PATH with that Node first, for what starts `node` by name (npx, a shell). */
+export const pathWithDpullNode = (): string => `${dirname(dpullNode())}:${process.env.PATH}`;
 
 export interface DpullRun {
   code: number | null;
@@ -17,8 +25,8 @@ export function runDpull(
   during?: (child: ReturnType<typeof spawn>) => void,
 ): Promise<DpullRun> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [dpullBin, ...args], {
-      env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
+    const child = spawn(dpullNode(), [dpullBin, ...args], {
+      env: { PATH: pathWithDpullNode(), HOME: process.env.HOME, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';

@@ -10,8 +10,12 @@ const script = fileURLToPath(new URL('../../scripts/test-stack.sh', import.meta.
 export const stackDir = process.env.DPULL_STACK_DIR ?? '/tmp/dpull-stack';
 const reuse = process.env.DPULL_STACK_REUSE === '1' && existsSync(`${stackDir}/env`);
 
+// Two projects use the stack (e2e, and e2e-node24 after it): it comes up for the first and goes
+// down after the last.
+let users = 0;
+
 export default function setup(project: TestProject) {
-  if (!reuse) execFileSync('bash', [script, 'up'], { stdio: 'inherit', env: { ...process.env, DPULL_STACK_DIR: stackDir } });
+  if (!reuse && users++ === 0) execFileSync('bash', [script, 'up'], { stdio: 'inherit', env: { ...process.env, DPULL_STACK_DIR: stackDir } });
   const env = Object.fromEntries(
     readFileSync(`${stackDir}/env`, 'utf8')
       .trim()
@@ -20,12 +24,14 @@ export default function setup(project: TestProject) {
   );
   project.provide('stack', env);
   return () => {
-    if (!reuse) execFileSync('bash', [script, 'down'], { stdio: 'inherit', env: { ...process.env, DPULL_STACK_DIR: stackDir } });
+    if (!reuse && --users === 0) execFileSync('bash', [script, 'down'], { stdio: 'inherit', env: { ...process.env, DPULL_STACK_DIR: stackDir } });
   };
 }
 
 declare module 'vitest' {
   export interface ProvidedContext {
     stack: Record<string, string>;
+    /** The Node that runs dpull in the tests, when not the machine's (test/support/node24-setup.ts). */
+    dpullNode?: string;
   }
 }
