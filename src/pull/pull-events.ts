@@ -29,6 +29,12 @@ const lookupReference = (name: string, tag: string | undefined) =>
   tag === undefined ? name : /^[a-z0-9]+(?:[.+_-][a-z0-9]+)*:/.test(tag) ? `${name}@${tag}` : `${name}:${tag}`;
 
 /**
+ * A flood arrives in 64 KiB reads; handed over in slices of this much, fewer events are alive at
+ * once, V8 keeps its young generation smaller, and a flood's peak memory is ~8 MB lower (bench/).
+ */
+const HAND_OVER_BYTES = 8192;
+
+/**
  * Hands each chunk's events to `onBatch` as the chunk arrives, straight from the socket's data
  * event: no async iterator between the engine and the state, so a slow pull costs one wake-up
  * per chunk and little else. Resolves when the stream ends cleanly; rejects on a decoding error,
@@ -50,9 +56,11 @@ function readEvents(body: IncomingMessage, onBatch: (events: PullEvent[]) => voi
     body.on('data', (chunk: Buffer) => {
       if (settled) return;
       try {
-        const events = decoder.push(chunk);
-        if (events.length > 0) onBatch(events);
-        if (decoder.error !== undefined) decoder.end(); // throws the in-stream error
+        for (let at = 0; at < chunk.length; at += HAND_OVER_BYTES) {
+          const events = decoder.push(chunk.subarray(at, at + HAND_OVER_BYTES));
+          if (events.length > 0) onBatch(events);
+          if (decoder.error !== undefined) decoder.end(); // throws the in-stream error
+        }
       } catch (err) {
         settle(err);
       }
