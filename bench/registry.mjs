@@ -1,8 +1,10 @@
 #!/usr/bin/env node
 // dpull --output against `skopeo copy` on the same work: the same 8-layer image (about 145 MB of
 // gzip layers) from the same loopback registry of the test stack, into an OCI layout and into a
-// docker-archive. Wall and CPU seconds and peak RSS from GNU time, median of the runs; also
-// dpull's wall time by blobs fetched at once, which chose its default.
+// docker-archive. Wall and CPU seconds and peak RSS (bench/rusage.py), median of the runs, each
+// tool in the same clean environment (PATH and a HOME of the bench's own: no NODE_OPTIONS or
+// NODE_EXTRA_CA_CERTS of the caller's); dpull on Node 20 and on Node 24; also dpull's wall time by
+// blobs fetched at once, which chose its default.
 //   bash scripts/test-stack.sh up && node bench/registry.mjs [--write]
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
@@ -11,6 +13,7 @@ import { cpus, tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { writeSection } from './benchmarks-file.mjs';
+import { node24 } from './pty-measure.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
@@ -21,7 +24,9 @@ const registry = stack.DPULL_TEST_REGISTRY;
 const work = mkdtempSync(`${tmpdir()}/dpull-bench-registry-`);
 process.on('exit', () => rmSync(work, { recursive: true, force: true }));
 
-for (const [tool, pkg] of [['/usr/bin/time', 'time'], ['/usr/bin/skopeo', 'skopeo']]) {
+const rusage = fileURLToPath(new URL('rusage.py', import.meta.url));
+const node24Path = node24(root);
+for (const [tool, pkg] of [['/usr/bin/skopeo', 'skopeo']]) {
   if (!existsSync(tool)) execFileSync('apt-get', ['install', '-y', '-qq', pkg], { stdio: 'inherit', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
 }
 const skopeoVersion = execFileSync('skopeo', ['--version'], { encoding: 'utf8' }).trim();
@@ -54,7 +59,7 @@ async function pushBigImage() {
 
 function measure(command, args, env = {}) {
   const timeFile = `${work}/time`;
-  const run = spawnSync('/usr/bin/time', ['-f', '%e %U %S %M', '-o', timeFile, command, ...args], { encoding: 'utf8', env: { ...process.env, ...env } });
+  const run = spawnSync('python3', [rusage, timeFile, command, ...args], { encoding: 'utf8', env: { PATH: process.env.PATH, HOME: `${work}/home`, ...env } });
   if (run.status !== 0) throw new Error(`${command} ${args.join(' ')}: exit ${run.status}: ${run.stderr}`);
   const [wall, user, sys, rssKb] = readFileSync(timeFile, 'utf8').trim().split('\n').at(-1).split(' ').map(Number);
   return { wall, cpu: user + sys, rssMb: rssKb / 1024 };
@@ -73,7 +78,10 @@ function repeat(make) {
 
 const bytes = await pushBigImage();
 // The stack's 8-layer test image (12 MB): where start-up weighs most.
-const small = { dpull: repeat((d) => measure(process.execPath, [`${root}/bin/dpull.js`, '-q', '-o', `oci:${d}`, `${registry}/demo/eight:1.0`])),
+const smallPull = (node) => (d) => measure(node, [`${root}/bin/dpull.js`, '-q', '-o', `oci:${d}`, `${registry}/demo/eight:1.0`]);
+smallPull(process.execPath)(`${work}/warm`);
+smallPull(node24Path)(`${work}/warm24`);
+const small = { dpull: repeat(smallPull(process.execPath)), dpull24: repeat(smallPull(node24Path)),
   skopeo: repeat((d) => measure('skopeo', ['copy', '--quiet', '--src-tls-verify=false', `docker://${registry}/demo/eight:1.0`, `oci:${d}`])) };
 const ref = `${registry}/bench/big:1.0`;
 // Archives are made from a cache folder: the bench's own, emptied before each run (a fair race).
@@ -104,12 +112,14 @@ const table = [
   '| --- | --- | --- | --- |',
   ...rows,
   `| OCI layout, the 8-layer test image (12 MB) | ${fmt(small.dpull.wall)} / ${fmt(small.skopeo.wall)} (${fmt(small.dpull.wall / small.skopeo.wall)}×) | ${fmt(small.dpull.cpu)} / ${fmt(small.skopeo.cpu)} | ${fmt(small.dpull.rssMb, 0)} / ${fmt(small.skopeo.rssMb, 0)} |`,
+  `| the same on Node 24 | ${fmt(small.dpull24.wall)} / ${fmt(small.skopeo.wall)} (${fmt(small.dpull24.wall / small.skopeo.wall)}×) | ${fmt(small.dpull24.cpu)} / ${fmt(small.skopeo.cpu)} | ${fmt(small.dpull24.rssMb, 0)} / ${fmt(small.skopeo.rssMb, 0)} |`,
   '',
   `Blobs fetched at once (dpull into a layout, wall s): ${byConcurrency.map(([n, w]) => `${n}: ${fmt(w)}`).join(', ')}.`,
   '',
   'Targets:',
   `- faster than skopeo on wall time (below 1×): ${[
     ['the 8-layer test image into a layout', small.dpull.wall / small.skopeo.wall],
+    ['the same on Node 24', small.dpull24.wall / small.skopeo.wall],
     [`the ${fmt(bytes / 1e6, 0)} MB image into a layout`, results['OCI layout'].ours.wall / results['OCI layout'].theirs.wall],
     [`the ${fmt(bytes / 1e6, 0)} MB image into a docker-archive`, results['docker-archive'].ours.wall / results['docker-archive'].theirs.wall],
   ].map(([what, ratio]) => `${what} **${fmt(ratio)}×** (${ratio < 1 ? 'met' : 'not met'})`).join('; ')}`,
