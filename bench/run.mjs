@@ -13,7 +13,7 @@ import pty from 'node-pty';
 import { startReplayEngine } from './replay-engine.mjs';
 import { floodStream, hostileFlood } from './flood-stream.mjs';
 import { writeSection } from './benchmarks-file.mjs';
-import { ensureTools, measure, median, node24 } from './pty-measure.mjs';
+import { ensureTools, iqr, measure, median, node24 } from './pty-measure.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const fixtures = `${root}/test/fixtures/streams`;
@@ -69,7 +69,9 @@ async function scenario(name, body, { timing, cols = COLS, tools = Object.keys(T
     }
   }
   server.close();
-  return Object.fromEntries(tools.map((tool) => [tool, Object.fromEntries(['wall', 'cpu', 'rssMb', 'bytes'].map((k) => [k, median(runs[tool].map((r) => r[k]))]))]));
+  return Object.fromEntries(
+    tools.map((tool) => [tool, { ...Object.fromEntries(['wall', 'cpu', 'rssMb', 'bytes'].map((k) => [k, median(runs[tool].map((r) => r[k]))])), cpuIqr: iqr(runs[tool].map((r) => r.cpu)) }]),
+  );
 }
 
 const recorded = readFileSync(`${fixtures}/three-fresh.stream`);
@@ -112,7 +114,9 @@ rmSync(work, { recursive: true, force: true });
 
 /** Percent of a core the pull itself took: its CPU less the no-op pull's, over its wall time. */
 const pullShare = (result, tool) => (100 * Math.max(0, result[tool].cpu - noopResult[tool].cpu)) / result[tool].wall;
-const shares = (result) => `**${fmt(pullShare(result, 'dpull'))} %** on Node 20, **${fmt(pullShare(result, N24))} %** on Node 24 (docker: ${fmt(pullShare(result, 'docker'))} %)`;
+/** The run-to-run spread of that share: half the interquartile range of the pull's CPU, over its wall time. */
+const spread = (result, tool) => `± ${fmt((100 * result[tool].cpuIqr) / 2 / result[tool].wall)}`;
+const shares = (result) => `**${fmt(pullShare(result, 'dpull'))} %** ${spread(result, 'dpull')} on Node 20, **${fmt(pullShare(result, N24))} %** ${spread(result, N24)} on Node 24 (docker: ${fmt(pullShare(result, 'docker'))} %)`;
 const table = [
   `Measured ${new Date().toISOString().slice(0, 10)} on ${cpus().length} × ${cpus()[0].model.trim()}, Node ${process.version} and ${node24Version}, against ${dockerVersion}; median of ${RUNS} runs, the tools interleaved; pseudo-terminal ${COLS}×${ROWS} unless said.`,
   '',
