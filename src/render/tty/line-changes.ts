@@ -1,10 +1,11 @@
 import ansiEscapes from 'ansi-escapes';
 import { paint, paintSegment, type Line, type Segment } from '../line.js';
+import { ONE_COLUMN_EACH } from './line-width.js';
 
 // What to write to turn a line on the screen into the next one, the cursor starting at the line's
 // first column: only the cells that changed, moving over the runs that did not (a progress line's
 // update is a few bar cells and some digits), or, where a line holds text whose cells cannot be
-// told apart one by one (wide or combining characters), the whole line.
+// told apart one by one (wide or combining characters, text beyond ASCII), the whole line.
 
 type Style = Segment['style'];
 
@@ -19,8 +20,6 @@ interface Cells {
   styles: Style[];
 }
 
-// Text whose every character takes exactly one column.
-const SINGLE_COLUMNS = /^[\x20-\x7e\u00a0-\u02ff█░·…]*$/;
 
 /** The line as cells, or undefined if some character's width is not exactly one column. */
 function cellsOf(line: Line): Cells | undefined {
@@ -29,7 +28,7 @@ function cellsOf(line: Line): Cells | undefined {
   const styles: Style[] = [];
   for (const segment of line) {
     if (segment.text === '') continue;
-    if (!SINGLE_COLUMNS.test(segment.text)) return undefined;
+    if (!ONE_COLUMN_EACH.test(segment.text)) return undefined;
     text += segment.text;
     ends.push(text.length);
     styles.push(segment.style);

@@ -28,9 +28,12 @@ function exactOrAtMost(text: string): number {
 let segmenter: Intl.Segmenter | undefined;
 const graphemes = (text: string) => (segmenter ??= new Intl.Segmenter(undefined, { granularity: 'grapheme' })).segment(text);
 
-// Printable ASCII and the glyphs dpull draws take one column each; only other text needs
-// string-width's full grapheme and East Asian width analysis (the costly part of a frame).
-const ONE_COLUMN_EACH = /^[\x20-\x7e█░·…✔✘↓]*$/;
+/**
+ * Text whose every character takes exactly one column: printable ASCII and the glyphs dpull
+ * draws. Only other text needs string-width's grapheme and East Asian width analysis (the costly
+ * part of a frame), and only such text can be compared and rewritten a cell at a time.
+ */
+export const ONE_COLUMN_EACH = /^[\x20-\x7e█░·…✔✘↓]*$/;
 
 // Terminals count columns a code point at a time, string-width a grapheme at a time: a spacing
 // mark inside a grapheme (Thai's SARA AM, Bengali's conjuncts) takes a column there that
