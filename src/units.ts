@@ -7,10 +7,3 @@ export function formatDuration(seconds: number): string {
   if (s < 3600) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
   return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
 }
-
-/**
- * Milliseconds on a monotonic clock: the clock of pulls, speeds and frames. process.uptime
- * reads the same high-resolution timer as performance.now without loading perf_hooks (~4 ms of
- * start on Node 20).
- */
-export const monotonicMs = (): number => process.uptime() * 1000;

@@ -1,5 +1,5 @@
 import { runCli } from './run.js';
-import { monotonicMs } from '../units.js';
+import { monotonicMs } from '../clock.js';
 
 /** The process entry: real streams, real clock; exit code set, never thrown. */
 export async function main(): Promise<void> {

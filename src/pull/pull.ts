@@ -12,7 +12,7 @@ import { askRateLimit } from '../registry/rate-limit.js';
 import { configDir, readDockerConfig } from '../engine/docker-config.js';
 import { resolveAuth } from '../engine/registry-auth.js';
 import type { Environment } from '../environment.js';
-import { monotonicMs } from '../units.js';
+import { monotonicMs } from '../clock.js';
 
 export type { PullResult };
 

@@ -6,7 +6,7 @@ import type { IncomingMessage } from 'node:http';
 import { DpullError, pullError } from '../errors.js';
 import type { Descriptor } from './manifest.js';
 import type { RegistryClient } from './registry-client.js';
-import { monotonicMs } from '../units.js';
+import { monotonicMs } from '../clock.js';
 
 /** Times a blob whose connection drops is continued in the same run before the pull fails. */
 const CONTINUATIONS = 3;
