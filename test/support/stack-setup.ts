@@ -11,11 +11,13 @@ export const stackDir = process.env.DPULL_STACK_DIR ?? '/tmp/dpull-stack';
 const reuse = process.env.DPULL_STACK_REUSE === '1' && existsSync(`${stackDir}/env`);
 
 // Two projects use the stack (e2e, and e2e-node24 after it): it comes up for the first and goes
-// down after the last.
-let users = 0;
+// down after the last. Each project loads this file anew: the count is kept on the process (a
+// second `up` would restart the stack with new credentials under the first project's tests).
+const shared = globalThis as { dpullStackUsers?: number };
 
 export default function setup(project: TestProject) {
-  if (!reuse && users++ === 0) execFileSync('bash', [script, 'up'], { stdio: 'inherit', env: { ...process.env, DPULL_STACK_DIR: stackDir } });
+  shared.dpullStackUsers = (shared.dpullStackUsers ?? 0) + 1;
+  if (!reuse && shared.dpullStackUsers === 1) execFileSync('bash', [script, 'up'], { stdio: 'inherit', env: { ...process.env, DPULL_STACK_DIR: stackDir } });
   const env = Object.fromEntries(
     readFileSync(`${stackDir}/env`, 'utf8')
       .trim()
@@ -24,7 +26,8 @@ export default function setup(project: TestProject) {
   );
   project.provide('stack', env);
   return () => {
-    if (!reuse && --users === 0) execFileSync('bash', [script, 'down'], { stdio: 'inherit', env: { ...process.env, DPULL_STACK_DIR: stackDir } });
+    shared.dpullStackUsers! -= 1;
+    if (!reuse && shared.dpullStackUsers === 0) execFileSync('bash', [script, 'down'], { stdio: 'inherit', env: { ...process.env, DPULL_STACK_DIR: stackDir } });
   };
 }
 
