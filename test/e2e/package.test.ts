@@ -17,7 +17,8 @@ const { version } = JSON.parse(readFileSync(`${root}/package.json`, 'utf8'));
 // npm and npx as in a user's shell, on the Node that runs dpull: none of the npm_* settings of the
 // npm that started the tests (its prefix would put its own Node's folder first in PATH).
 const shell = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(npm_|NODE$|INIT_CWD$)/i.test(k)));
-const offline = { ...shell, PATH: pathWithDpullNode(), npm_config_registry: 'http://127.0.0.1:9/', npm_config_offline: 'true', npm_config_audit: 'false', npm_config_fund: 'false' };
+// npm on Node ≥ 22 keeps a compile cache, by default in /tmp: in the scratch folder instead.
+const offline = { ...shell, PATH: pathWithDpullNode(), NODE_COMPILE_CACHE: `${work}/node-compile-cache`, npm_config_registry: 'http://127.0.0.1:9/', npm_config_offline: 'true', npm_config_audit: 'false', npm_config_fund: 'false' };
 
 beforeAll(() => {
   const tarball = execFileSync('npm', ['pack', '--ignore-scripts', '--silent', '--pack-destination', work], { cwd: root, encoding: 'utf8' }).trim().split('\n').at(-1);
