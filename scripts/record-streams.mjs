@@ -80,6 +80,17 @@ async function ownProxy(bytesPerSecond) {
   return { port, proxy };
 }
 
+/** demo/eight pulled afresh through a throttling proxy of our own at `bytesPerSecond`. */
+async function recordThrottled(name, bytesPerSecond) {
+  await removeAllImages();
+  const { port, proxy } = await ownProxy(bytesPerSecond);
+  try {
+    await record(name, `127.0.0.1:${port}/demo/eight`, '1.0');
+  } finally {
+    proxy.kill();
+  }
+}
+
 const scenarios = {
   async 'three-fresh'() {
     await removeAllImages();
@@ -101,13 +112,7 @@ const scenarios = {
   },
   // A pull long enough to measure a display at the engine's real pace (bench/).
   async 'eight-slow'() {
-    await removeAllImages();
-    const { port, proxy } = await ownProxy(200_000);
-    try {
-      await record('eight-slow', `127.0.0.1:${port}/demo/eight`, '1.0');
-    } finally {
-      proxy.kill();
-    }
+    await recordThrottled('eight-slow', 200_000);
   },
   // The registry goes away mid-pull: the proxy is killed after a second, so the engine shows
   // its Retrying countdown and then fails the pull inside the 200 stream.
@@ -129,22 +134,10 @@ const scenarios = {
   // A pull long enough to measure a display at Docker 26's real pace (bench/): its progress
   // arrives a line at a time, ~every 100 ms per layer.
   async 'containerd-eight-paced'() {
-    await removeAllImages();
-    const { port, proxy } = await ownProxy(120_000);
-    try {
-      await record('containerd-eight-paced', `127.0.0.1:${port}/demo/eight`, '1.0');
-    } finally {
-      proxy.kill();
-    }
+    await recordThrottled('containerd-eight-paced', 120_000);
   },
   async 'containerd-eight-slow'() {
-    await removeAllImages();
-    const { port, proxy } = await ownProxy(1_000_000);
-    try {
-      await record('containerd-eight-slow', `127.0.0.1:${port}/demo/eight`, '1.0');
-    } finally {
-      proxy.kill();
-    }
+    await recordThrottled('containerd-eight-slow', 1_000_000);
   },
 };
 
