@@ -8,7 +8,9 @@ if (args.length === 1 && (args[0] === '--version' || args[0] === '-v')) {
   process.stdout.write(`${require('../package.json').version}\n`);
 } else {
   // Node ≥ 22.1 can keep the compiled program in a cache of the user's: later runs skip
-  // compiling it. Without a usable home folder, none.
+  // compiling it. The folder is dpull's cache folder (defaultCacheDir in src/pull/registry-pull.ts,
+  // worked out here again because it must be set before the program loads); without an absolute
+  // XDG_CACHE_HOME or HOME, no compile cache (that function would ask the user database).
   const { enableCompileCache } = require('node:module');
   if (typeof enableCompileCache === 'function') {
     const { isAbsolute, join } = require('node:path');
