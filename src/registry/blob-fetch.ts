@@ -1,12 +1,12 @@
 import { createHash, type Hash } from 'node:crypto';
-import { createReadStream, createWriteStream, statSync } from 'node:fs';
-import { rename, rm } from 'node:fs/promises';
-import { pipeline } from 'node:stream/promises';
+import { statSync } from 'node:fs';
 import type { IncomingMessage } from 'node:http';
 import { DpullError, pullError } from '../errors.js';
 import type { Descriptor } from './manifest.js';
 import type { RegistryClient } from './registry-client.js';
 import { monotonicMs } from '../clock.js';
+import { moveFile, readChunks, removeFile } from '../output/file-moves.js';
+import { FileWriter } from '../output/file-writer.js';
 
 /** Times a blob whose connection drops is continued in the same run before the pull fails. */
 const CONTINUATIONS = 3;
@@ -21,12 +21,10 @@ async function partialState(partial: string, size: number): Promise<{ bytes: num
     return { bytes: 0, hash };
   }
   if (bytes > size && size >= 0) {
-    await rm(partial, { force: true });
+    await removeFile(partial);
     return { bytes: 0, hash };
   }
-  if (bytes > 0) await pipeline(createReadStream(partial), async function* (chunks) {
-    for await (const chunk of chunks) hash.update(chunk as Buffer);
-  });
+  if (bytes > 0) await readChunks(partial, (chunk) => hash.update(chunk));
   return { bytes, hash };
 }
 
@@ -37,29 +35,36 @@ const diskFailure = (partial: string, err: unknown): DpullError | undefined => {
 };
 
 /**
- * Writes the response to the partial file. If the connection drops, what arrived is still
- * written out in full (the file ended, not destroyed) before the failure is passed on: the next
- * attempt continues from the bytes on disk, and none is fetched twice.
+ * Writes the response to the partial file, handing each chunk to `onChunk` first. If the
+ * connection drops, what arrived is still written out in full (the file ended, not destroyed)
+ * before the failure is passed on: the next attempt continues from the bytes on disk, and none is
+ * fetched twice.
  */
-function writeAll(response: IncomingMessage, partial: string, append: boolean): Promise<void> {
-  // Chunks gather while a write is under way and go out together (writev): far fewer calls.
-  const out = createWriteStream(partial, { flags: append ? 'a' : 'w', highWaterMark: 8 << 20 });
+function writeAll(response: IncomingMessage, partial: string, append: boolean, onChunk: (chunk: Buffer) => void): Promise<void> {
   return new Promise((resolve, reject) => {
-    let broken: Error | undefined;
-    const breakOff = (err: Error) => {
-      if (broken !== undefined) return;
-      broken = err;
-      response.unpipe(out);
-      out.end();
-    };
-    response.on('error', breakOff);
-    response.on('aborted', () => breakOff(new Error('aborted')));
-    out.on('error', (err) => {
+    let settled = false;
+    const file = new FileWriter(partial, append, (err) => {
+      settled = true;
       response.destroy();
       reject(err);
     });
-    out.on('finish', () => (broken === undefined && response.complete ? resolve() : reject(broken ?? new Error('the answer ended early'))));
-    response.pipe(out);
+    const finish = (broken: Error | undefined) => {
+      if (settled) return;
+      settled = true;
+      response.removeListener('data', onData);
+      file.end().then(() => (broken === undefined ? resolve() : reject(broken)), reject);
+    };
+    const onData = (chunk: Buffer) => {
+      onChunk(chunk);
+      if (!file.write(chunk)) {
+        response.pause();
+        file.onDrain(() => response.resume());
+      }
+    };
+    response.on('data', onData);
+    response.on('end', () => finish(response.complete ? undefined : new Error('the answer ended early')));
+    response.on('error', finish);
+    response.on('aborted', () => finish(new Error('aborted')));
   });
 }
 
@@ -87,8 +92,8 @@ export async function fetchBlob(
     if (bytes > 0) onProgress(bytes);
     if (bytes === blob.size && bytes > 0) {
       // All there from before: only the check is left.
-      if (hash.digest('hex') === expected) return rename(partial, file);
-      await rm(partial, { force: true });
+      if (hash.digest('hex') === expected) return moveFile(partial, file);
+      await removeFile(partial);
       continue;
     }
     const response = await client.request(`/v2/${repository}/blobs/${blob.digest}`, {
@@ -99,7 +104,7 @@ export async function fetchBlob(
     if (bytes > 0 && !continues) {
       // 200 (the whole blob), 416, or a range that starts elsewhere: from the start.
       response.resume();
-      await rm(partial, { force: true });
+      await removeFile(partial);
       if (response.statusCode === 200 || response.statusCode === 416 || response.statusCode === 206) continue;
     }
     if (response.statusCode !== 200 && !continues) {
@@ -107,18 +112,17 @@ export async function fetchBlob(
       throw pullError(`${client.domain}: ${response.statusCode} ${response.statusMessage ?? ''} for blob ${blob.digest}`);
     }
     let reportedAt = 0;
-    // Hashed and counted as the chunks go by to the file: no stream of its own in between.
-    response.on('data', (chunk: Buffer) => {
-      hash.update(chunk);
-      bytes += chunk.length;
-      const now = monotonicMs();
-      if (now - reportedAt >= 100) {
-        reportedAt = now;
-        onProgress(bytes);
-      }
-    });
     try {
-      await writeAll(response, partial, continues);
+      // Hashed and counted as the chunks go by to the file: no stream of its own in between.
+      await writeAll(response, partial, continues, (chunk) => {
+        hash.update(chunk);
+        bytes += chunk.length;
+        const now = monotonicMs();
+        if (now - reportedAt >= 100) {
+          reportedAt = now;
+          onProgress(bytes);
+        }
+      });
     } catch (err) {
       const disk = diskFailure(partial, err);
       if (disk !== undefined) throw disk;
@@ -128,16 +132,16 @@ export async function fetchBlob(
     }
     if (bytes !== blob.size && blob.size >= 0) {
       if (bytes < blob.size && continuation < CONTINUATIONS) continue; // cut short: continue it
-      await rm(partial, { force: true });
+      await removeFile(partial);
       throw pullError(`blob ${blob.digest} has ${bytes} bytes, not the ${blob.size} its manifest says; nothing was kept`);
     }
     const actual = hash.digest('hex');
     if (actual !== expected) {
-      await rm(partial, { force: true });
+      await removeFile(partial);
       throw pullError(`blob ${blob.digest} does not match its digest (got sha256:${actual}); nothing was kept`);
     }
     onProgress(bytes);
-    await rename(partial, file);
+    await moveFile(partial, file);
     return;
   }
 }
