@@ -7,26 +7,29 @@ if (args.length === 1 && (args[0] === '--version' || args[0] === '-v')) {
   // Answered without loading the program: as fast as Node starts.
   process.stdout.write(`${require('../package.json').version}\n`);
 } else {
-  // Node ≥ 22.1 can keep the compiled program in a cache of the user's: later runs skip
-  // compiling it. The folder is dpull's cache folder (defaultCacheDir in src/pull/registry-pull.ts,
-  // worked out here again because it must be set before the program loads); without an absolute
-  // XDG_CACHE_HOME or HOME, no compile cache (that function would ask the user database).
+  // The program's compiled code is kept in dpull's cache folder (defaultCacheDir in
+  // src/pull/registry-pull.ts, worked out here again because it is needed before the program
+  // loads); without an absolute XDG_CACHE_HOME or HOME, no cache (that function would ask the
+  // user database).
+  const { isAbsolute, join } = require('node:path');
+  const { XDG_CACHE_HOME, HOME } = process.env;
+  const base = XDG_CACHE_HOME && isAbsolute(XDG_CACHE_HOME) ? XDG_CACHE_HOME : HOME && isAbsolute(HOME) ? join(HOME, '.cache') : undefined;
+  const cacheDir = base === undefined ? undefined : join(base, 'dpull', 'compile-cache');
+  // Node ≥ 22.1 keeps its own for the modules it loads itself (the vendor bundles, dist/vendor).
   const { enableCompileCache } = require('node:module');
-  if (typeof enableCompileCache === 'function') {
-    const { isAbsolute, join } = require('node:path');
-    const { XDG_CACHE_HOME, HOME } = process.env;
-    const base = XDG_CACHE_HOME && isAbsolute(XDG_CACHE_HOME) ? XDG_CACHE_HOME : HOME && isAbsolute(HOME) ? join(HOME, '.cache') : undefined;
-    if (base !== undefined) {
-      try {
-        enableCompileCache(join(base, 'dpull', 'compile-cache'));
-      } catch {
-        // a cache that cannot be made is only a slower start
-      }
+  if (cacheDir !== undefined && typeof enableCompileCache === 'function') {
+    try {
+      enableCompileCache(cacheDir);
+    } catch {
+      // a cache that cannot be made is only a slower start
     }
   }
   // A pull is short-lived and its heap small: V8's memory reducer would spend ~50 ms of CPU on
   // two full collections 8 s in, to give back a megabyte the process returns at exit anyway.
-  // (It is armed by the first collections, ~80 ms in: the flag has to be set before.)
+  // (It is armed by the first collections, ~80 ms in: the flag has to be set before. It is also
+  // set before the program is compiled: V8's code cache is only taken with the same flags.)
   require('node:v8').setFlagsFromString('--no-memory-reducer-for-small-heaps');
-  require('../dist/cli.cjs').main();
+  // The cache is made by a run that pulled, not by one that only printed help.
+  const pulled = () => !args.some((arg) => /^(-h|--help|-V|--version|help)$/.test(arg));
+  require('./code-cache.js').requireCached(join(__dirname, '..', 'dist', 'cli.cjs'), cacheDir, pulled).main();
 }

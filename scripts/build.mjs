@@ -3,13 +3,15 @@
 // (esbuild), dependencies included, so installing dpull installs no dependency tree.
 // - dist/cli.cjs, the command: one CommonJS file. Each file more is a resolve, a read and a link
 //   at start, and Node's ES module loader costs more than its CommonJS one; whitespace goes
-//   (less to parse). Start-up is what a no-op pull costs (bench/startup.mjs).
+//   (less to parse). Start-up is what a no-op pull costs (bench/startup.mjs). bin/dpull.js runs
+//   it from V8's code cache (bin/code-cache.js), where a dynamic import() has no loader: its
+//   imports of the vendor bundles go through dist/import.cjs, a module Node loads itself.
 // - dist/index.js, the library: an ES module.
 // - dist/vendor/*.js: the libraries only some pulls need — ora (a spinner, when the engine is slow
 //   to answer), string-width (text beyond ASCII on a terminal), tar-stream (archives) — each a
 //   bundle of its own, loaded by dynamic import when first needed.
 import { execFileSync } from 'node:child_process';
-import { readFileSync, rmSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 
@@ -68,12 +70,17 @@ await build({
   ...common,
   format: 'cjs',
   outExtension: { '.js': '.cjs' },
-  banner: { js: 'const __dpullBuiltin = require;' },
+  banner: { js: "const __dpullBuiltin = require, __dpullImport = (specifier) => require('./import.cjs')(specifier);" },
   define: { DPULL_VERSION: JSON.stringify(version), 'import.meta.url': '__dpullUrl' },
   inject: ['scripts/cjs-import-meta-url.js'],
   entryPoints: { cli: 'src/cli/main.ts' },
   plugins: [vendorBundles, builtinsByRequire],
 });
+const cli = `${root}/dist/cli.cjs`;
+const imports = readFileSync(cli, 'utf8').replaceAll('import("./vendor/', '__dpullImport("./vendor/');
+if (/\bimport\(/.test(imports)) throw new Error('dist/cli.cjs has a dynamic import() that does not go through dist/import.cjs');
+writeFileSync(cli, imports);
+writeFileSync(`${root}/dist/import.cjs`, "'use strict';\n// dist/cli.cjs's dynamic imports, from a module Node compiled (see scripts/build.mjs).\nmodule.exports = (specifier) => import(specifier);\n");
 await build({
   ...common,
   entryPoints: { index: 'src/index.ts' },

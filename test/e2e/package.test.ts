@@ -1,7 +1,7 @@
 // The published package as a user meets it: packed, installed into an empty folder with no
 // network, run through npm's bin link, and imported as a library.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdirSync, readdirSync, readFileSync, existsSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, existsSync, statSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, inject, test } from 'vitest';
 import { inspectImage, removeAllImages, stack } from '../support/stack.js';
@@ -86,6 +86,34 @@ describe('npm pack → install offline → npx dpull', () => {
     expect(await inspectImage(ref)).toBeDefined();
   });
 
+  test('a pull leaves its compiled code in the cache folder and the next start uses it; --help makes none; a damaged cache is replaced', () => {
+    const cache = `${work}/xdg-cache`;
+    const folder = `${cache}/dpull/compile-cache`;
+    const cached = () => (existsSync(folder) ? readdirSync(folder).filter((f) => f.startsWith('cli.cjs-')) : []);
+    const run = (...args: string[]) => spawnSync('npx', ['--offline', 'dpull', ...args], { cwd: app, encoding: 'utf8', env: { ...offline, XDG_CACHE_HOME: cache, DOCKER_HOST: s.dockerHost } });
+    const ref = `${s.registry}/demo/three:1.0`;
+    expect(run('--help').status).toBe(0);
+    expect(cached()).toEqual([]);
+    const first = run('-q', ref);
+    expect(first.status).toBe(0);
+    expect(cached()).toHaveLength(1);
+    const file = `${folder}/${cached()[0]}`;
+    const made = readFileSync(file);
+    const { ino } = statSync(file);
+    expect(made.length).toBeGreaterThan(50_000); // the functions a pull ran, not only the top level
+    // Taken as it is: not written again (a new one would be a new file renamed into place).
+    const second = run('-q', ref);
+    expect([second.status, second.stdout, second.stderr]).toEqual([0, first.stdout, first.stderr]);
+    expect(statSync(file).ino).toBe(ino);
+    // Turned down by V8, the pull is the same, and a good cache takes its place.
+    writeFileSync(file, Buffer.alloc(made.length, 7));
+    const third = run('-q', ref);
+    expect([third.status, third.stdout, third.stderr]).toEqual([0, first.stdout, first.stderr]);
+    expect(cached()).toHaveLength(1);
+    expect(readFileSync(file).equals(Buffer.alloc(made.length, 7))).toBe(false);
+    expect(readFileSync(file).length).toBeGreaterThan(50_000);
+  });
+
   test('the library imports by name, with its types', () => {
     const script = `import { pull } from 'dpull'; const r = await pull(process.argv[1], { host: process.env.DOCKER_HOST }).result; console.log(JSON.stringify(r));`;
     const run = spawnSync(dpullNode(), ['--input-type=module', '-e', script, `${s.registry}/demo/three:1.0`], { cwd: app, encoding: 'utf8', env: { ...offline, DOCKER_HOST: s.dockerHost } });
@@ -110,8 +138,9 @@ describe('the bundle', () => {
   test('the command is one file that loads the terminal libraries (ora, string-width) and tar-stream only by dynamic import', () => {
     expect(cli).not.toMatch(terminalLibraries);
     expect(cli).not.toMatch(/\brequire\("\.{1,2}\//); // no other file of ours loaded by require
+    expect(cli).not.toMatch(/\bimport\(/); // run from V8's code cache, it has no loader for import()
     for (const vendor of ['ora', 'string-width', 'tar-stream']) {
-      expect(cli).toContain(`import("./vendor/${vendor}.js")`);
+      expect(cli).toContain(`__dpullImport("./vendor/${vendor}.js")`);
       expect(existsSync(`${root}/dist/vendor/${vendor}.js`)).toBe(true);
     }
     expect(readFileSync(`${root}/dist/vendor/ora.js`, 'utf8')).toMatch(terminalLibraries);
