@@ -50,7 +50,7 @@ for (const [name, node] of Object.entries(nodes)) {
   kinds[`${name} dpull --version`] = [node, [script, '--version']];
 }
 const samples = Object.fromEntries(Object.keys(kinds).map((k) => [k, []]));
-// One warm-up round (it also fills the compile cache where the Node has one), then the runs.
+// One warm-up round (its first pull also leaves dpull's code cache), then the runs.
 for (let round = -1; round < RUNS; round++) {
   for (const [kind, [command, args]] of Object.entries(kinds)) {
     const r = await measure(command, args, { work, env });
@@ -79,7 +79,7 @@ for (const name of Object.keys(nodes)) {
 rows.push(`| ${dockerVersion.replace(/, build.*/, '')} | no-op pull | ${ms(cpu('docker'))} ± ${ms(spread('docker') / 2)} | — | ${ms(wall('docker'))} |`);
 const installed = readdirSync(`${app}/node_modules`).filter((d) => !d.startsWith('.'));
 const table = [
-  `Measured ${new Date().toISOString().slice(0, 10)} on ${cpus().length} × ${cpus()[0].model.trim()}; median of ${RUNS} runs each, kinds interleaved, in a 120×40 pseudo-terminal; ± is half the interquartile range. The no-op pull: an engine stand-in answers "up to date" at once (a stream recorded from the real dockerd). dpull is the packed package installed into an empty folder; its compile cache warm (one warm-up round).`,
+  `Measured ${new Date().toISOString().slice(0, 10)} on ${cpus().length} × ${cpus()[0].model.trim()}; median of ${RUNS} runs each, kinds interleaved, in a 120×40 pseudo-terminal; ± is half the interquartile range. The no-op pull: an engine stand-in answers "up to date" at once (a stream recorded from the real dockerd). dpull is the packed package installed into an empty folder; its code cache warm (one warm-up round).`,
   '',
   '| Node | what | CPU (user + sys) | own: CPU above `node -e 0` | wall |',
   '| --- | --- | --- | --- | --- |',
