@@ -4,7 +4,8 @@
 // docker-archive. Wall and CPU seconds and peak RSS (bench/rusage.py), median of the runs, each
 // tool in the same clean environment (PATH and a HOME of the bench's own: no NODE_OPTIONS or
 // NODE_EXTRA_CA_CERTS of the caller's); dpull on Node 20 and on Node 24; also dpull's wall time by
-// blobs fetched at once, which chose its default.
+// blobs fetched at once, which chose its default. And the floor: bench/bare-node-pull.cjs, the
+// least a Node program does for the same copy (no display, no checks beyond the digests).
 //   bash scripts/test-stack.sh up && node bench/registry.mjs [--write]
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
@@ -81,7 +82,8 @@ const bytes = await pushBigImage();
 const smallPull = (node) => (d) => measure(node, [`${root}/bin/dpull.js`, '-q', '-o', `oci:${d}`, `${registry}/demo/eight:1.0`]);
 smallPull(process.execPath)(`${work}/warm`);
 smallPull(node24Path)(`${work}/warm24`);
-const small = { dpull: repeat(smallPull(process.execPath)), dpull24: repeat(smallPull(node24Path)),
+const bare = (repository, tag) => (d) => measure(process.execPath, [`${root}/bench/bare-node-pull.cjs`, registry, repository, tag, d]);
+const small = { dpull: repeat(smallPull(process.execPath)), dpull24: repeat(smallPull(node24Path)), bare: repeat(bare('demo/eight', '1.0')),
   skopeo: repeat((d) => measure('skopeo', ['copy', '--quiet', '--src-tls-verify=false', `docker://${registry}/demo/eight:1.0`, `oci:${d}`])) };
 const ref = `${registry}/bench/big:1.0`;
 // Archives are made from a cache folder: the bench's own, emptied before each run (a fair race).
@@ -102,6 +104,7 @@ for (const [label, dpullOut, skopeoOut] of [
   results[label] = { ours, theirs };
   rows.push(`| ${label} | ${fmt(ours.wall)} / ${fmt(theirs.wall)} (${fmt(ours.wall / theirs.wall)}×) | ${fmt(ours.cpu)} / ${fmt(theirs.cpu)} | ${fmt(ours.rssMb, 0)} / ${fmt(theirs.rssMb, 0)} |`);
 }
+const bareBig = repeat(bare('bench/big', '1.0'));
 // Blobs at once: the default is the smallest count within 5 % of the fastest.
 const byConcurrency = [1, 2, 4, 6, 8].map((n) => [n, repeat((d) => dpull(`oci:${d}`, { DPULL_BLOBS_AT_ONCE: String(n) })).wall]);
 
@@ -111,7 +114,9 @@ const table = [
   '| into | wall s, dpull / skopeo | CPU s, dpull / skopeo | peak RSS MB, dpull / skopeo |',
   '| --- | --- | --- | --- |',
   ...rows,
+  `| the floor: a bare Node program into files (bench/bare-node-pull.cjs) | ${fmt(bareBig.wall)} / ${fmt(results['OCI layout'].theirs.wall)} (${fmt(bareBig.wall / results['OCI layout'].theirs.wall)}×) | ${fmt(bareBig.cpu)} / ${fmt(results['OCI layout'].theirs.cpu)} | ${fmt(bareBig.rssMb, 0)} / ${fmt(results['OCI layout'].theirs.rssMb, 0)} |`,
   `| OCI layout, the 8-layer test image (12 MB) | ${fmt(small.dpull.wall)} / ${fmt(small.skopeo.wall)} (${fmt(small.dpull.wall / small.skopeo.wall)}×) | ${fmt(small.dpull.cpu)} / ${fmt(small.skopeo.cpu)} | ${fmt(small.dpull.rssMb, 0)} / ${fmt(small.skopeo.rssMb, 0)} |`,
+  `| the same, the floor (bench/bare-node-pull.cjs) | ${fmt(small.bare.wall)} / ${fmt(small.skopeo.wall)} (${fmt(small.bare.wall / small.skopeo.wall)}×) | ${fmt(small.bare.cpu)} / ${fmt(small.skopeo.cpu)} | ${fmt(small.bare.rssMb, 0)} / ${fmt(small.skopeo.rssMb, 0)} |`,
   `| the same on Node 24 | ${fmt(small.dpull24.wall)} / ${fmt(small.skopeo.wall)} (${fmt(small.dpull24.wall / small.skopeo.wall)}×) | ${fmt(small.dpull24.cpu)} / ${fmt(small.skopeo.cpu)} | ${fmt(small.dpull24.rssMb, 0)} / ${fmt(small.skopeo.rssMb, 0)} |`,
   '',
   `Blobs fetched at once (dpull into a layout, wall s): ${byConcurrency.map(([n, w]) => `${n}: ${fmt(w)}`).join(', ')}.`,
