@@ -5,7 +5,6 @@
 // every Node. V8 checks that a cache fits its version and flags and the source's length; the
 // file's name adds its size, mtime and Node's version, so a changed bundle never meets an old one.
 const { closeSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, writeSync } = require('node:fs');
-const { createRequire } = require('node:module');
 const { basename, dirname, join } = require('node:path');
 const { Script } = require('node:vm');
 
@@ -63,7 +62,8 @@ exports.requireCached = function requireCached(file, cacheDir, worthKeeping) {
     });
   }
   const module = { exports: {}, filename: file, id: file, loaded: false };
-  script.runInThisContext().call(module.exports, module.exports, createRequire(file), module, file, dirname(file));
+  // This file's require: the program loads only Node's modules and files by absolute path.
+  script.runInThisContext().call(module.exports, module.exports, require, module, file, dirname(file));
   module.loaded = true;
   return module.exports;
 };

@@ -15,11 +15,12 @@ if (args.length === 1 && (args[0] === '--version' || args[0] === '-v')) {
   const { XDG_CACHE_HOME, HOME } = process.env;
   const base = XDG_CACHE_HOME && isAbsolute(XDG_CACHE_HOME) ? XDG_CACHE_HOME : HOME && isAbsolute(HOME) ? join(HOME, '.cache') : undefined;
   const cacheDir = base === undefined ? undefined : join(base, 'dpull', 'compile-cache');
-  // Node ≥ 22.1 keeps its own for the modules it loads itself (the vendor bundles, dist/vendor).
-  const { enableCompileCache } = require('node:module');
-  if (cacheDir !== undefined && typeof enableCompileCache === 'function') {
+  // Node ≥ 22.1 keeps its own for the modules it loads itself (the vendor bundles, dist/vendor);
+  // node:module is not loaded on older ones (on Node 20 it brings the ES module loader along).
+  const [major, minor] = process.versions.node.split('.').map(Number);
+  if (cacheDir !== undefined && (major > 22 || (major === 22 && minor >= 1))) {
     try {
-      enableCompileCache(cacheDir);
+      require('node:module').enableCompileCache(cacheDir);
     } catch {
       // a cache that cannot be made is only a slower start
     }
