@@ -15,7 +15,10 @@ function pathTag(path) {
   return hash.toString(36);
 }
 
-/** Replaces the cache of `file` with `data` (written whole, then renamed), dropping older ones. */
+/**
+ * Replaces the cache of a file with `data` (written whole, then renamed), dropping the older ones
+ * of the same file for the same Node (another Node's stays: each would otherwise drop the other's).
+ */
 function saveCache(cacheDir, prefix, name, data) {
   mkdirSync(cacheDir, { recursive: true });
   const partial = join(cacheDir, `${name}.${process.pid}.partial`);
@@ -39,12 +42,14 @@ function saveCache(cacheDir, prefix, name, data) {
  */
 exports.requireCached = function requireCached(file, cacheDir, worthKeeping) {
   const source = readFileSync(file, 'utf8');
+  let prefix;
   let name;
   let cachedData;
   if (cacheDir !== undefined) {
     try {
       const { size, mtimeMs } = statSync(file);
-      name = `${basename(file)}-${pathTag(file)}-${process.version}-${process.arch}-${size}-${Math.floor(mtimeMs)}.v8`;
+      prefix = `${basename(file)}-${pathTag(file)}-${process.version}-${process.arch}-`;
+      name = `${prefix}${size}-${Math.floor(mtimeMs)}.v8`;
       cachedData = readFileSync(join(cacheDir, name));
     } catch {
       // no cache yet
@@ -55,7 +60,7 @@ exports.requireCached = function requireCached(file, cacheDir, worthKeeping) {
     process.once('exit', (code) => {
       if (code !== 0 || !worthKeeping()) return;
       try {
-        saveCache(cacheDir, `${basename(file)}-${pathTag(file)}-`, name, script.createCachedData());
+        saveCache(cacheDir, prefix, name, script.createCachedData());
       } catch {
         // a cache that cannot be written is only a slower start next time
       }

@@ -112,6 +112,18 @@ describe('npm pack → install offline → npx dpull', () => {
     expect(cached()).toHaveLength(1);
     expect(readFileSync(file).equals(Buffer.alloc(made.length, 7))).toBe(false);
     expect(readFileSync(file).length).toBeGreaterThan(50_000);
+    // Where dpull runs on Node 24 (e2e-node24), a run on the machine's Node 20 keeps a cache of
+    // its own beside it: neither drops the other's, and each is taken the next time.
+    if (inject('dpullNode') !== undefined) {
+      const bin = `${app}/node_modules/dpull/bin/dpull.js`;
+      const env = { ...offline, XDG_CACHE_HOME: cache, DOCKER_HOST: s.dockerHost };
+      expect(spawnSync(process.execPath, [bin, '-q', ref], { encoding: 'utf8', env }).status).toBe(0);
+      expect(cached()).toHaveLength(2);
+      const inodes = cached().map((f) => statSync(`${folder}/${f}`).ino);
+      expect(run('-q', ref).status).toBe(0);
+      expect(spawnSync(process.execPath, [bin, '-q', ref], { encoding: 'utf8', env }).status).toBe(0);
+      expect(cached().map((f) => statSync(`${folder}/${f}`).ino)).toEqual(inodes);
+    }
   });
 
   test('the library imports by name, with its types', () => {
