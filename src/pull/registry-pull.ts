@@ -15,6 +15,7 @@ import type { EngineAddress } from '../engine/address.js';
 import { pullError } from '../errors.js';
 import { formatPlatform } from '../reference/platform.js';
 import { IdleTimeout } from './idle-timeout.js';
+import { writeFailure } from '../output/write-failure.js';
 
 /** Blobs fetched at once from one registry (peers use 3 to 6; bench/registry.mjs measures ours). */
 export const BLOBS_AT_ONCE = 4;
@@ -151,7 +152,12 @@ export async function streamRegistryPull(options: RegistryPullOptions, onBatch: 
     ]);
   } catch (err) {
     if (signal.aborted) throw signal.reason;
-    throw err;
+    const failure = writeFailure(err);
+    // An archive's blobs go through the cache folder first: say so, and how to move it.
+    if (failure !== undefined && archive && String((err as NodeJS.ErrnoException).path ?? '').startsWith(layoutDir)) {
+      throw pullError(`${failure.message} (dpull's cache folder, where archives are made from: --cache-dir or XDG_CACHE_HOME moves it)`);
+    }
+    throw failure ?? err;
   } finally {
     idle.stop();
     client.close();

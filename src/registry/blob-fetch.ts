@@ -7,6 +7,7 @@ import type { RegistryClient } from './registry-client.js';
 import { monotonicMs } from '../clock.js';
 import { moveFile, readChunks, removeFile } from '../output/file-moves.js';
 import { FileWriter } from '../output/file-writer.js';
+import { writeFailure } from '../output/write-failure.js';
 
 /** Times a blob whose connection drops is continued in the same run before the pull fails. */
 const CONTINUATIONS = 3;
@@ -27,12 +28,6 @@ async function partialState(partial: string, size: number): Promise<{ bytes: num
   if (bytes > 0) await readChunks(partial, (chunk) => hash.update(chunk));
   return { bytes, hash };
 }
-
-const diskFailure = (partial: string, err: unknown): DpullError | undefined => {
-  const code = (err as NodeJS.ErrnoException).code;
-  if (err instanceof DpullError || code === undefined || !/^E(NOSPC|ROFS|ACCES|PERM|DQUOT|IO|NOENT|ISDIR)$/.test(code)) return undefined;
-  return pullError(`cannot write ${partial}: ${code === 'ENOSPC' ? 'no space left on device' : code}`);
-};
 
 /**
  * Writes the response to the partial file, handing each chunk to `onChunk` first. If the
@@ -124,7 +119,7 @@ export async function fetchBlob(
         }
       });
     } catch (err) {
-      const disk = diskFailure(partial, err);
+      const disk = writeFailure(err, partial);
       if (disk !== undefined) throw disk;
       // The connection dropped: what arrived is kept; continued from there, a few times.
       if (!client.aborted && continuation < CONTINUATIONS && response.statusCode !== undefined) continue;

@@ -188,6 +188,22 @@ describe('failures leave nothing that looks whole', () => {
     expect(run.stderr).toBe(message);
   });
 
+  // A path through a file cannot be written even by root (the tests' user): ENOTDIR.
+  test.each([
+    ['a layout', (f: string) => ['-o', `oci:${f}/layout`], (f: string) => `${f}/layout/blobs/sha256`, ''],
+    ['an archive', (f: string) => ['-o', `docker-archive:${f}/a.tar`], (f: string) => `${f}/a.tar.partial`, ''],
+    ['the cache folder an archive is made in', (f: string) => ['--cache-dir', f, '-o', `docker-archive:${f}.tar`], (f: string) => `${f}/layout/blobs/sha256`,
+      " (dpull's cache folder, where archives are made from: --cache-dir or XDG_CACHE_HOME moves it)"],
+  ])('%s where nothing can be written: one line naming the path, exit 1, nothing left', async (_, args, failing, hint) => {
+    const folder = scratchDir('dpull-unwritable-');
+    const file = join(folder, 'a-file');
+    writeFileSync(file, 'not a folder');
+    const run = await runDpull(['-q', ...args(file), three], noEngine);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toBe(`dpull: cannot write ${failing(file)}: a part of the path is not a folder${hint}\n`);
+    expect(readdirSync(folder)).toEqual(['a-file']);
+  });
+
   test('a destination that exists and is not a layout: exit 2', async () => {
     const dir = scratchDir('dpull-oci-');
     writeFileSync(join(dir, 'notes.txt'), 'mine');
