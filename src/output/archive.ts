@@ -1,5 +1,6 @@
 import { createReadStream, createWriteStream, statSync } from 'node:fs';
 import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { moveFile, removeFile } from './file-moves.js';
 
 /** What `docker save` writes beside the layout for the docker CLI's own loader: manifest.json. */
@@ -30,12 +31,7 @@ export async function archiveStream(contents: ArchiveContents): Promise<Readable
     new Promise<void>((resolve, reject) => {
       if (Buffer.isBuffer(source)) return pack.entry({ name, size, mtime: new Date(0) }, source, (err) => (err ? reject(err) : resolve()));
       const entry = pack.entry({ name, size, mtime: new Date(0) }, (err) => (err ? reject(err) : resolve()));
-      source.on('error', (err) => {
-        entry.destroy(err);
-        reject(err);
-      });
-      entry.on('error', () => source.destroy());
-      source.pipe(entry as unknown as NodeJS.WritableStream);
+      pipeline(source, entry).catch(reject);
     });
   (async () => {
     const layoutFile = Buffer.from('{"imageLayoutVersion":"1.0.0"}');
@@ -58,18 +54,7 @@ export async function archiveStream(contents: ArchiveContents): Promise<Readable
 export async function packArchive(file: string, contents: ArchiveContents): Promise<void> {
   const partial = `${file}.partial`;
   try {
-    const tar = await archiveStream(contents);
-    await new Promise<void>((resolve, reject) => {
-      const out = createWriteStream(partial);
-      const fail = (err: Error) => {
-        tar.destroy();
-        out.destroy();
-        reject(err);
-      };
-      tar.on('error', fail);
-      out.on('error', fail).on('finish', resolve);
-      tar.pipe(out);
-    });
+    await pipeline(await archiveStream(contents), createWriteStream(partial));
     await moveFile(partial, file);
   } catch (err) {
     await removeFile(partial);
