@@ -70,7 +70,7 @@ export class FileWriter {
     writev(this.fd!, chunks, (err, written) => {
       if (err) return this.fail(err);
       this.queued -= written;
-      if (written < this.total(chunks)) this.queue.unshift(...unwritten(chunks, written)); // a short write: the rest again
+      this.queue.unshift(...unwritten(chunks, written)); // a short write: the rest again (else none)
       this.busy = false;
       if (this.drained !== undefined && this.queued < HIGH_WATER) {
         const drained = this.drained;
@@ -79,12 +79,6 @@ export class FileWriter {
       }
       this.flush();
     });
-  }
-
-  private total(chunks: Buffer[]): number {
-    let sum = 0;
-    for (const chunk of chunks) sum += chunk.length;
-    return sum;
   }
 
   private fail(err: Error): void {
