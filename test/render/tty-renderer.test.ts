@@ -1,6 +1,7 @@
 import { PassThrough } from 'node:stream';
 import { afterEach, describe, expect, test, vi } from 'vitest';
 import { TtyRenderer } from '../../src/render/tty/tty-renderer.js';
+import { FRAME_INTERVAL_MS } from '../../src/render/tty/live-region.js';
 import { PullState } from '../../src/state/pull-state.js';
 import type { Outcome } from '../../src/render/renderer-interface.js';
 import { pullError } from '../../src/errors.js';
@@ -105,13 +106,45 @@ describe('the live display on a terminal', () => {
     expect(screen.lines.at(-1)).toMatch(/^\d+\/40 layers/);
   });
 
-  test('the display is redrawn at most every 100 ms, however many events arrive', () => {
+  test('the display is redrawn at most every 150 ms, however many events arrive', () => {
+    expect(FRAME_INTERVAL_MS).toBe(150);
     const { output } = replay('forty-fresh', 80, 60);
     const frames = output.split('\x1b[?2026h').length - 1;
     const events = recordedEvents('forty-fresh').length;
-    // 20 ms between events: one frame at once, then at most one per 5 events, plus the final one.
-    expect(frames).toBeLessThanOrEqual(Math.ceil(events / 5) + 2);
-    expect(frames).toBeGreaterThan(3);
+    // 20 ms between events: one frame at once, then at most one per 150 ms (7.5 events), plus the final one.
+    expect(frames).toBeLessThanOrEqual(Math.ceil((events * 20) / 150) + 2);
+    expect(frames).toBeGreaterThan(Math.floor((events * 20) / 250)); // and no fewer than one per 250 ms
+  });
+
+  test('a change too soon after a frame is drawn by the next data after the interval, or 250 ms after the frame at the latest', () => {
+    vi.useFakeTimers();
+    now = 0;
+    const tty = new FakeTty(80, 20);
+    const renderer = new TtyRenderer({ stream: asWriteStream(tty), out: new PassThrough(), label: 'x:1', reference: 'x:1', clock: () => now, env: {} });
+    const state = new PullState(0);
+    renderer.start('unix:///var/run/docker.sock');
+    const events = recordedEvents('three-fresh');
+    const frames = () => tty.output.split('\x1b[?2026h').length - 1;
+    const step = (ms: number, index: number) => {
+      now += ms;
+      vi.advanceTimersByTime(ms);
+      state.apply(events[index], now);
+      renderer.update(state, [events[index]]);
+    };
+    step(0, 0);
+    expect(frames()).toBe(1); // the first at once
+    step(100, 1); // too soon: waits
+    expect(frames()).toBe(1);
+    step(100, 2); // 200 ms after the frame: this data draws it, no timer of its own
+    expect(frames()).toBe(2);
+    step(100, 3); // too soon again, and nothing follows
+    vi.advanceTimersByTime(149);
+    now += 149;
+    expect(frames()).toBe(2);
+    vi.advanceTimersByTime(1);
+    expect(frames()).toBe(3); // 250 ms after the last frame
+    renderer.finish(state, { kind: 'interrupted', exitCode: 130 });
+    vi.useRealTimers();
   });
 
   test('a failed pull leaves the unfinished layers marked and the cursor shown', async () => {

@@ -5,14 +5,18 @@ import { lineWidth, truncateLine } from './line-width.js';
 import { lineUpdate } from './line-changes.js';
 import { usableWidth, type View } from './frame.js';
 
-/** Frames at most this often, however fast events come: the engine can send thousands a second. */
-export const FRAME_INTERVAL_MS = 100;
+/**
+ * Frames at most this often, however fast events come (the engine can send thousands a second):
+ * skopeo's bars (mpb) redraw every 150 ms too. On a slow pull, frames are a large part of what dpull costs.
+ */
+export const FRAME_INTERVAL_MS = 150;
 /**
  * A change that comes too soon after a frame waits this much longer than the interval for a
- * later change to draw it: frames then mostly happen when data arrives, not on a wake-up of
- * their own (on a slow pull, waking up is much of what the process costs).
+ * later change to draw it: frames then happen when data arrives, not on a wake-up of their own.
+ * dockerd sends progress on a 100 ms beat; a wait shorter than that beat's gap past the interval
+ * (50 ms) made the timer win the race nearly every time, a wake-up per frame (bench/).
  */
-const TRAILING_WAIT_MS = 50;
+const TRAILING_WAIT_MS = 100;
 /**
  * The spinner appears only when there has been nothing to show for this long: a pull that
  * answers at once (up to date, say) never flashes one, nor loads ora and its tables.
@@ -26,7 +30,7 @@ export type FrameSource = (view: View) => Line[] | undefined;
 
 /**
  * dpull's own rows at the bottom of a terminal: a spinner (after SPINNER_DELAY_MS) until there is something to show, then
- * a frame redrawn in place at most every 100 ms (inside synchronized output), rewriting only the
+ * a frame redrawn in place at most every 150 ms (inside synchronized output), rewriting only the
  * lines, and the parts of lines, that changed; laid out again on resize; the cursor hidden while
  * it runs and shown again on every way out.
  */
