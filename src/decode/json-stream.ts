@@ -32,6 +32,7 @@ export class JsonMessageDecoder {
   /** Feeds one chunk; returns the objects it completed, in order. */
   push(chunk: Uint8Array): object[] {
     const out: object[] = [];
+    if (this.depth === 0) chunk = chunk.subarray(this.wholeLines(chunk, out));
     let start = this.depth > 0 ? 0 : -1;
     for (let i = 0; i < chunk.length; i++) {
       const b = chunk[i];
@@ -58,6 +59,38 @@ export class JsonMessageDecoder {
     }
     if (this.depth > 0) this.keep(chunk.subarray(start));
     return out;
+  }
+
+  /**
+   * The common case, taken first: lines that each hold one whole object (the engines end every
+   * message with a newline). Found with the native indexOf and read by JSON.parse, not scanned
+   * byte by byte in JavaScript, which on a slow pull is cold code run for every byte. Stops at
+   * the first line that is not one plain object (several on a line, one over several lines,
+   * anything malformed) and returns where: the scanner below takes it from there, as it would
+   * have from the start, with the same result and the same errors.
+   */
+  private wholeLines(chunk: Uint8Array, out: object[]): number {
+    let at = 0;
+    for (;;) {
+      const newline = chunk.indexOf(0x0a, at);
+      if (newline === -1) return at;
+      let first = at;
+      let last = newline - 1;
+      while (first <= last && isSpace(chunk[first])) first++;
+      while (last >= first && isSpace(chunk[last])) last--;
+      if (first <= last) {
+        if (chunk[first] !== OPEN_BRACE || chunk[last] !== CLOSE_BRACE) return at;
+        let value: unknown;
+        try {
+          value = JSON.parse(this.utf8.decode(chunk.subarray(first, last + 1)));
+        } catch {
+          return at;
+        }
+        if (value === null || typeof value !== 'object' || Array.isArray(value)) return at;
+        out.push(value);
+      }
+      at = newline + 1;
+    }
   }
 
   /** Call when the stream has ended: an object left open means the stream was cut short. */
