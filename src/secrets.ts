@@ -9,6 +9,10 @@ const REDACTED = '[redacted]';
 const MIN_SECRET_LENGTH = 4;
 const held = new Set<string>();
 let heldList: string[] = [];
+let heldVersion = 0;
+
+/** Changes whenever a secret is added: text redacted before may need redacting again. */
+export const secretsVersion = () => heldVersion;
 
 /** Remembers a secret and the forms it travels in: itself, and base64 (standard and URL-safe). */
 export function rememberSecret(secret: string | undefined): void {
@@ -18,6 +22,7 @@ export function rememberSecret(secret: string | undefined): void {
     if (form.length >= MIN_SECRET_LENGTH) held.add(form);
   }
   heldList = [...held].sort((a, b) => b.length - a.length); // the longest first: no half-redacted form
+  heldVersion++;
 }
 
 /** Remembers a user's password in each form: the password, `user:password` and their base64. */

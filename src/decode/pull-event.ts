@@ -1,4 +1,5 @@
 import { sanitize } from '../sanitize.js';
+import { secretsVersion } from '../secrets.js';
 import type { EngineImage } from '../engine/image-lookup.js';
 
 /** Where a layer is in its pull, from the engine's status text. */
@@ -56,16 +57,17 @@ export interface RateLimitWords {
   windowSeconds?: number;
 }
 
-const LAYER_PHASES: Record<string, LayerPhase> = {
-  'Pulling fs layer': 'pending',
-  Waiting: 'waiting',
-  Downloading: 'downloading',
-  'Verifying Checksum': 'verifying',
-  'Download complete': 'downloaded',
-  Extracting: 'extracting',
-  'Pull complete': 'complete',
-  'Already exists': 'exists',
-};
+// A Map, not an object literal: a status such as `constructor` finds nothing here.
+const LAYER_PHASES = new Map<string, LayerPhase>([
+  ['Pulling fs layer', 'pending'],
+  ['Waiting', 'waiting'],
+  ['Downloading', 'downloading'],
+  ['Verifying Checksum', 'verifying'],
+  ['Download complete', 'downloaded'],
+  ['Extracting', 'extracting'],
+  ['Pull complete', 'complete'],
+  ['Already exists', 'exists'],
+]);
 
 interface RawMessage {
   status?: unknown;
@@ -75,7 +77,31 @@ interface RawMessage {
   errorDetail?: { message?: unknown };
 }
 
-const text = (value: unknown) => (typeof value === 'string' ? sanitize(value) : undefined);
+/**
+ * The engine repeats the same few short strings (layer ids, `Downloading`, `Extracting`): each is
+ * sanitized once, not at every message (a few regular expressions each time, on a slow pull
+ * cold code at every wake-up). Forgotten when a secret is added, and when it grows past its bound
+ * (a hostile stream of new ids only churns it).
+ */
+const sanitized = new Map<string, string>();
+let sanitizedFor = -1;
+const MEMO_LIMIT = 256;
+const MEMO_LENGTH = 80;
+
+function text(value: unknown): string | undefined {
+  if (typeof value !== 'string') return undefined;
+  if (value.length > MEMO_LENGTH) return sanitize(value);
+  if (sanitizedFor !== secretsVersion() || sanitized.size >= MEMO_LIMIT) {
+    sanitized.clear();
+    sanitizedFor = secretsVersion();
+  }
+  let clean = sanitized.get(value);
+  if (clean === undefined) {
+    clean = sanitize(value);
+    sanitized.set(value, clean);
+  }
+  return clean;
+}
 const count = (value: unknown) =>
   typeof value === 'number' && Number.isFinite(value) && value >= 0 ? value : undefined;
 
@@ -90,6 +116,8 @@ export function toPullEvent(raw: object): PullEvent | undefined {
   const id = text(message.id);
   if (!status) return undefined;
 
+  const known = LAYER_PHASES.get(status);
+  if (known !== undefined && id) return layerEvent(message, id, known, status);
   const pullingFrom = /^Pulling from (.+)$/.exec(status);
   if (pullingFrom) return { type: 'pulling', repository: pullingFrom[1], tag: id ?? '' };
   if (status.startsWith('Digest: ')) return { type: 'digest', digest: status.slice('Digest: '.length) };
@@ -100,7 +128,10 @@ export function toPullEvent(raw: object): PullEvent | undefined {
   if (!id) return { type: 'message', message: status };
 
   const retry = /^Retrying in (\d+) seconds?$/.exec(status);
-  const phase: LayerPhase = retry ? 'retrying' : (LAYER_PHASES[status] ?? 'other');
+  return layerEvent(message, id, retry ? 'retrying' : 'other', status, retry ? Number(retry[1]) : undefined);
+}
+
+function layerEvent(message: RawMessage, id: string, phase: LayerPhase, status: string, retryIn?: number): PullEvent {
   const detail = message.progressDetail ?? {};
   const current = count(detail.current);
   const total = count(detail.total);
@@ -113,6 +144,6 @@ export function toPullEvent(raw: object): PullEvent | undefined {
     ...(current !== undefined && { current }),
     ...(total !== undefined && total > 0 && { total }),
     ...(units !== undefined && { units }),
-    ...(retry && { retryIn: Number(retry[1]) }),
+    ...(retryIn !== undefined && { retryIn }),
   };
 }

@@ -2,6 +2,7 @@ import { describe, expect, test } from 'vitest';
 import { JsonMessageDecoder } from '../../src/decode/json-stream.js';
 import { toPullEvent } from '../../src/decode/pull-event.js';
 import { DpullError } from '../../src/errors.js';
+import { rememberSecret } from '../../src/secrets.js';
 import { recording, recordingNames } from '../support/recordings.js';
 
 function decode(chunks: Uint8Array[]) {
@@ -109,5 +110,18 @@ describe('engine messages become typed events', () => {
   test('a line with nothing to show is skipped', () => {
     expect(toPullEvent({ id: 'sha256:abc' })).toBeUndefined();
     expect(toPullEvent({ progressDetail: {} })).toBeUndefined();
+  });
+
+  test('a status named like a property of every object is an unknown status, shown as sent', () => {
+    for (const status of ['constructor', 'toString', '__proto__', 'hasOwnProperty']) {
+      expect(toPullEvent({ status, id: 'aaaaaaaaaaaa' })).toEqual({ type: 'layer', id: 'aaaaaaaaaaaa', phase: 'other', status });
+    }
+  });
+
+  test('a secret learnt mid-pull is redacted from a status seen before it was', () => {
+    const status = 'Downloading with s3cr3t-t0ken-xyz';
+    expect(toPullEvent({ status, id: 'aaaaaaaaaaaa' })).toMatchObject({ status });
+    rememberSecret('s3cr3t-t0ken-xyz');
+    expect(toPullEvent({ status, id: 'aaaaaaaaaaaa' })).toMatchObject({ status: 'Downloading with [redacted]' });
   });
 });
