@@ -21,8 +21,23 @@ interface Cells {
 }
 
 
-/** The line as cells, or undefined if some character's width is not exactly one column. */
+/**
+ * Cells of lines seen before: a line is compared once as the new one and again, a frame later, as
+ * the one on the screen; layer lines are reused across frames (frame.ts). Null: not cell by cell.
+ */
+const seen = new WeakMap<Line, Cells | null>();
+
 function cellsOf(line: Line): Cells | undefined {
+  let cells = seen.get(line);
+  if (cells === undefined) {
+    cells = layOut(line) ?? null;
+    seen.set(line, cells);
+  }
+  return cells ?? undefined;
+}
+
+/** The line as cells, or undefined if some character's width is not exactly one column. */
+function layOut(line: Line): Cells | undefined {
   let text = '';
   const ends: number[] = [];
   const styles: Style[] = [];
