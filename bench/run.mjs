@@ -32,6 +32,8 @@ const TOOLS = {
   dpull: [process.execPath, [bin, ref]],
   'dpull, Node 24': [node24Path, [bin, ref]],
   docker: [docker, ['pull', ref]],
+  // Node's floor: following the same stream with node:http and nothing else (bench/bare-node-stream.cjs).
+  floor: [process.execPath, [`${root}/bench/bare-node-stream.cjs`]],
 };
 
 /** Milliseconds from Ctrl-C (typed 1 s into a flood) to dpull's exit, median of the runs. */
@@ -55,7 +57,7 @@ async function interruptLatency(body) {
 }
 
 /** Each tool on the stream, RUNS times (the tools interleaved); the medians. */
-async function scenario(name, body, { timing, cols = COLS, tools = Object.keys(TOOLS) } = {}) {
+async function scenario(name, body, { timing, cols = COLS, tools = ['dpull', 'dpull, Node 24', 'docker'] } = {}) {
   const socket = `${work}/engine.sock`;
   const server = await startReplayEngine(socket, body, timing);
   const env = { DOCKER_HOST: `unix://${socket}`, DOCKER_CONFIG: `${work}/docker-config` };
@@ -97,13 +99,14 @@ const report = (label, events, r) => {
   return r;
 };
 
+const WITH_FLOOR = ['dpull', 'dpull, Node 24', 'docker', 'floor'];
 const floodResult = report('event flood', flood.events, await scenario('flood', flood.body));
-const pacedResult = report('recorded pace: dockerd 20.10, 8 layers', lineCount(slow.body), await scenario('paced', slow.body, { timing: slow.timing }));
-const lineResult = report('recorded pace: Docker 26 (containerd), a line at a time', lineCount(lineByLine.body), await scenario('line by line', lineByLine.body, { timing: lineByLine.timing }));
+const pacedResult = report('recorded pace: dockerd 20.10, 8 layers', lineCount(slow.body), await scenario('paced', slow.body, { timing: slow.timing, tools: WITH_FLOOR }));
+const lineResult = report('recorded pace: Docker 26 (containerd), a line at a time', lineCount(lineByLine.body), await scenario('line by line', lineByLine.body, { timing: lineByLine.timing, tools: WITH_FLOOR }));
 const narrowPaced = report(`recorded pace: dockerd 20.10, **100 columns**`, lineCount(slow.body), await scenario('paced, 100 columns', slow.body, { timing: slow.timing, cols: 100, tools: ['dpull', 'docker'] }));
 const narrowLine = report(`recorded pace: Docker 26, **100 columns**`, lineCount(lineByLine.body), await scenario('line by line, 100 columns', lineByLine.body, { timing: lineByLine.timing, cols: 100, tools: ['dpull', 'docker'] }));
 // Start-up: an engine that answers "up to date" at once. Subtracted to get the CPU of the pull itself.
-const noopResult = report('no-op pull (start-up)', lineCount(noop), await scenario('no-op', noop));
+const noopResult = report('no-op pull (start-up)', lineCount(noop), await scenario('no-op', noop, { tools: WITH_FLOOR }));
 const bigResult = report('long flood', bigFlood.events, await scenario('long flood', bigFlood.body));
 const messages = hostileFlood('messages', 200_000);
 const ids = hostileFlood('ids', 350_000);
@@ -116,7 +119,7 @@ rmSync(work, { recursive: true, force: true });
 const pullShare = (result, tool) => (100 * Math.max(0, result[tool].cpu - noopResult[tool].cpu)) / result[tool].wall;
 /** The run-to-run spread of that share: half the interquartile range of the pull's CPU, over its wall time. */
 const spread = (result, tool) => `± ${fmt((100 * result[tool].cpuIqr) / 2 / result[tool].wall)}`;
-const shares = (result) => `**${fmt(pullShare(result, 'dpull'))} %** ${spread(result, 'dpull')} on Node 20, **${fmt(pullShare(result, N24))} %** ${spread(result, N24)} on Node 24 (docker: ${fmt(pullShare(result, 'docker'))} %)`;
+const shares = (result) => `**${fmt(pullShare(result, 'dpull'))} %** ${spread(result, 'dpull')} on Node 20, **${fmt(pullShare(result, N24))} %** ${spread(result, N24)} on Node 24 (docker: ${fmt(pullShare(result, 'docker'))} %; Node's floor, the stream followed with node:http and nothing done with it: ${fmt(pullShare(result, 'floor'))} % ${spread(result, 'floor')})`;
 const table = [
   `Measured ${new Date().toISOString().slice(0, 10)} on ${cpus().length} × ${cpus()[0].model.trim()}, Node ${process.version} and ${node24Version}, against ${dockerVersion}; median of ${RUNS} runs, the tools interleaved; pseudo-terminal ${COLS}×${ROWS} unless said.`,
   '',
