@@ -1,5 +1,6 @@
 import { runCli } from './run.js';
 import { monotonicMs } from '../clock.js';
+import { reasonOf } from '../output/write-failure.js';
 
 /** The process entry: real streams, real clock; exit code set, never thrown. */
 export async function main(): Promise<void> {
@@ -19,7 +20,7 @@ export async function main(): Promise<void> {
   });
   await new Promise((resolve) => setImmediate(resolve)); // a failed last write reports itself
   if (stdoutFailure !== undefined) {
-    if (!process.stderr.destroyed) process.stderr.write(`dpull: cannot write to standard output: ${stdoutFailure.code ?? stdoutFailure.message}\n`);
+    if (!process.stderr.destroyed) process.stderr.write(`dpull: cannot write to standard output: ${stdoutFailure.code !== undefined ? reasonOf(stdoutFailure.code) : stdoutFailure.message}\n`);
     process.exitCode = Math.max(code, 1);
     return;
   }

@@ -11,6 +11,9 @@ const REASONS: Record<string, string> = {
   ENOTDIR: 'a part of the path is not a folder',
   EISDIR: 'it is a folder',
 };
+/** An errno code in words (`ENOSPC`: `no space left on device`); the code itself when dpull has none. */
+export const reasonOf = (code: string): string => (Object.hasOwn(REASONS, code) ? REASONS[code] : code);
+
 // The calls that write: an error from one of these is the destination's, not a bug of dpull's.
 const WRITING = /^(open|mkdir|write|writev|rename|unlink|close|fsync|ftruncate)$/;
 
@@ -22,6 +25,6 @@ const WRITING = /^(open|mkdir|write|writev|rename|unlink|close|fsync|ftruncate)$
 export function writeFailure(err: unknown, path?: string): DpullError | undefined {
   if (err instanceof DpullError || !(err instanceof Error)) return undefined;
   const { code, syscall } = err as NodeJS.ErrnoException;
-  if (code === undefined || !(code in REASONS) || (syscall !== undefined && !WRITING.test(syscall))) return undefined;
+  if (code === undefined || !Object.hasOwn(REASONS, code) || (syscall !== undefined && !WRITING.test(syscall))) return undefined;
   return pullError(`cannot write ${path ?? (err as NodeJS.ErrnoException).path ?? 'the destination'}: ${REASONS[code]}`);
 }

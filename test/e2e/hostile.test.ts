@@ -195,7 +195,7 @@ describe('writes that fail', () => {
   test('stdout full (> /dev/full): one line, exit 1, no stack trace', async () => {
     const run = spawnSync('sh', ['-c', `"${process.execPath}" "${dpullBin}" -q ${ref} > /dev/full`], { encoding: 'utf8', env: { PATH: process.env.PATH, DOCKER_HOST: s.dockerHost } });
     expect(run.status).toBe(1);
-    expect(run.stderr).toBe('dpull: cannot write to standard output: ENOSPC\n');
+    expect(run.stderr).toBe('dpull: cannot write to standard output: no space left on device\n');
   });
 
   test('stderr closed early (2>&1 | head -1): the pull goes on to the end, the image is pulled', async () => {
