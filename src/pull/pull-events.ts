@@ -8,6 +8,7 @@ import { PullEventDecoder } from '../decode/event-stream.js';
 import type { PullEvent } from '../decode/pull-event.js';
 import { DpullError, pullError } from '../errors.js';
 import { IdleTimeout } from './idle-timeout.js';
+import { monotonicMs } from '../clock.js';
 
 export interface PullEventsOptions {
   engine: EngineAddress;
@@ -34,19 +35,110 @@ const lookupReference = (name: string, tag: string | undefined) =>
  */
 const HAND_OVER_BYTES = 8192;
 
+/** A read smaller than this is a trickle (a paced pull), not a flood. */
+const TRICKLE_BYTES = 4096;
+/** A pull's first second is read as it comes (an up-to-date pull is over by then). */
+const READ_AS_IT_COMES_MS = 1000;
+/** After that, a trickle is read this often: what came meanwhile waits in the kernel, read as one. */
+const TRICKLE_READ_MS = 200;
+
+/** The libuv handle of a unix or TCP socket: reading stops and starts on it (net's own calls). */
+interface ReadHandle {
+  reading: boolean;
+  readStart(): number;
+  readStop(): number;
+}
+
 /**
- * Hands each chunk's events to `onBatch` as the chunk arrives, straight from the socket's data
- * event: no async iterator between the engine and the state, so a slow pull costs one wake-up
- * per chunk and little else. Resolves when the stream ends cleanly; rejects on a decoding error,
- * an in-stream error (after handing it over) or a stream that breaks off.
+ * Reads a trickling stream in batches: after a small read, the socket stops reading for
+ * TRICKLE_READ_MS; the engine's messages meanwhile wait in the kernel and come as one chunk, so a
+ * paced pull wakes dpull (and Node's stream machinery) once per batch instead of once per
+ * message. A flood (large reads) is read without pause. What the display shows changes no
+ * later than its frames (at most every 150 ms) would show it. Only sockets with a libuv handle
+ * (unix, TCP; not ssh://'s pipe to a child) are paced; the timer is cleared when reading ends.
  */
-function readEvents(body: IncomingMessage, onBatch: (events: PullEvent[]) => void): Promise<void> {
+class TrickleReader {
+  private readonly started = monotonicMs();
+  private timer: NodeJS.Timeout | undefined;
+  private resting = false;
+  private stopped = false;
+
+  constructor(private readonly socket: { _handle?: unknown; destroyed: boolean } | null | undefined) {}
+
+  private handle(): ReadHandle | undefined {
+    const handle = this.socket?._handle as Partial<ReadHandle> | undefined | null;
+    return handle && typeof handle.readStop === 'function' && typeof handle.readStart === 'function' && typeof handle.reading === 'boolean'
+      ? (handle as ReadHandle)
+      : undefined;
+  }
+
+  /** The socket has read `bytes` (and the HTTP parser has handed them on). */
+  afterRead(bytes: number): void {
+    if (this.stopped || this.resting || bytes >= TRICKLE_BYTES || monotonicMs() - this.started < READ_AS_IT_COMES_MS) return;
+    this.resting = true;
+    // After the stream's own read-ahead (its next tick), which would start reading again.
+    setImmediate(() => {
+      const handle = this.handle();
+      if (this.stopped || handle === undefined || !handle.reading || this.socket!.destroyed) {
+        this.resting = false;
+        return;
+      }
+      handle.reading = false;
+      handle.readStop();
+      this.timer = setTimeout(() => this.wake(), TRICKLE_READ_MS);
+    });
+  }
+
+  private wake(): void {
+    this.timer = undefined;
+    this.resting = false;
+    const handle = this.handle();
+    if (handle === undefined || handle.reading || this.socket!.destroyed) return;
+    handle.reading = true;
+    handle.readStart();
+  }
+
+  /** Reading has ended: no more pauses, and a socket resting now reads again. */
+  stop(): void {
+    this.stopped = true;
+    if (this.timer !== undefined) {
+      clearTimeout(this.timer);
+      this.wake();
+    }
+  }
+}
+
+/** Events handed over together at most: a flood's batches stay small (see HAND_OVER_BYTES). */
+const HAND_OVER_EVENTS = 64;
+
+/**
+ * Hands the events of each read from the socket to `onBatch` together, straight from the data
+ * events: no async iterator between the engine and the state. (A read holds as many HTTP chunks
+ * as the engine wrote meanwhile, each its own data event: handed over once, after the read, at
+ * most HAND_OVER_EVENTS at a time.) Resolves when the stream ends cleanly; rejects on a decoding
+ * error, an in-stream error (after handing it over) or a stream that breaks off.
+ */
+function readEvents(body: IncomingMessage, onBatch: (events: PullEvent[]) => void, batched: boolean): Promise<void> {
   const decoder = new PullEventDecoder();
+  const socket = body.socket;
+  const trickle = new TrickleReader(batched ? socket : undefined);
+  let pending: PullEvent[] = [];
+  let flushQueued = false;
+  const flush = () => {
+    flushQueued = false;
+    if (pending.length === 0) return;
+    const events = pending;
+    pending = [];
+    onBatch(events);
+  };
+  const onRead = (chunk: Buffer) => trickle.afterRead(chunk.length);
   return new Promise((resolve, reject) => {
     let settled = false;
     const settle = (err?: unknown) => {
       if (settled) return;
       settled = true;
+      trickle.stop();
+      socket?.removeListener('data', onRead);
       if (err === undefined) resolve();
       else {
         body.destroy();
@@ -57,15 +149,28 @@ function readEvents(body: IncomingMessage, onBatch: (events: PullEvent[]) => voi
       if (settled) return;
       try {
         for (let at = 0; at < chunk.length; at += HAND_OVER_BYTES) {
-          const events = decoder.push(chunk.subarray(at, at + HAND_OVER_BYTES));
-          if (events.length > 0) onBatch(events);
-          if (decoder.error !== undefined) decoder.end(); // throws the in-stream error
+          for (const event of decoder.push(chunk.subarray(at, at + HAND_OVER_BYTES))) pending.push(event);
+          if (decoder.error !== undefined) {
+            flush();
+            decoder.end(); // throws the in-stream error
+          }
+          if (pending.length >= HAND_OVER_EVENTS) flush();
+        }
+        if (!flushQueued && pending.length > 0) {
+          flushQueued = true;
+          queueMicrotask(() => {
+            if (!settled) flush();
+          });
         }
       } catch (err) {
+        flush();
         settle(err);
       }
     });
+    // The socket's own data event comes after the HTTP parser's: the size of the read itself.
+    socket?.on('data', onRead);
     finished(body, (err) => {
+      if (!settled) flush();
       if (err) return settle(err);
       try {
         decoder.end();
@@ -98,10 +203,12 @@ export async function streamPullEvents(options: PullEventsOptions, onBatch: (eve
     // Any byte from the engine counts as life, chunk framing included.
     body.socket?.on('data', () => idle.touch());
     let closed = false; // the engine's closing `Status:` line came
+    // A --timeout shorter than a few batches' pause is read as it comes (the pause is no silence).
+    const batched = options.idleTimeoutMs === undefined || options.idleTimeoutMs >= 5 * TRICKLE_READ_MS;
     await readEvents(body, (events) => {
       if (!closed && events.some((e) => e.type === 'status')) closed = true;
       onBatch(events);
-    });
+    }, batched);
     body.destroy();
     idle.touch();
     const named = lookupReference(options.name, options.tag);
