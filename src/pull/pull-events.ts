@@ -183,7 +183,7 @@ function readEvents(body: IncomingMessage, onBatch: (events: PullEvent[]) => voi
 }
 
 /**
- * Runs the pull, handing its typed events to `onBatch` a chunk at a time: negotiates the API
+ * Runs the pull, handing its typed events to `onBatch` a read at a time: negotiates the API
  * version, asks the engine to pull, decodes its stream. Rejects with a DpullError on any failure,
  * an in-stream error included (after handing it over), and with the signal's reason when
  * aborted (closing the connection, which makes the engine cancel the pull). With

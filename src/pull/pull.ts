@@ -64,7 +64,7 @@ export interface Pull extends AsyncIterable<PullEvent> {
   /** The engine pulled through; none with `output`. */
   readonly engine: EngineAddress | undefined;
   readonly result: Promise<PullResult>;
-  /** The same events, a batch per chunk the engine sent (cheaper for a flood of events). */
+  /** The same events, a batch per read from the engine (at most 64 events; cheaper for a flood of events). */
   batches(): AsyncIterable<PullEvent[]>;
   /**
    * The same batches handed to `listener` as they arrive, already applied to `state` (the
