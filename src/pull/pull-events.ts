@@ -35,8 +35,10 @@ const lookupReference = (name: string, tag: string | undefined) =>
  */
 const HAND_OVER_BYTES = 8192;
 
-/** A read smaller than this is a trickle (a paced pull), not a flood. */
+/** A read smaller than this, after a gap of at least TRICKLE_GAP_MS, is a trickle (a paced pull), not a flood. */
 const TRICKLE_BYTES = 4096;
+/** Reads closer together than this are a flood, however small (the reader outran the writer). */
+const TRICKLE_GAP_MS = 20;
 /** A pull's first second is read as it comes (an up-to-date pull is over by then). */
 const READ_AS_IT_COMES_MS = 1000;
 /** After that, a trickle is read this often: what came meanwhile waits in the kernel, read as one. */
@@ -53,12 +55,13 @@ interface ReadHandle {
  * Reads a trickling stream in batches: after a small read, the socket stops reading for
  * TRICKLE_READ_MS; the engine's messages meanwhile wait in the kernel and come as one chunk, so a
  * paced pull wakes dpull (and Node's stream machinery) once per batch instead of once per
- * message. A flood (large reads) is read without pause. What the display shows changes no
+ * message. A flood (large reads, or reads in quick succession) is read without pause. What the display shows changes no
  * later than its frames (at most every 150 ms) would show it. Only sockets with a libuv handle
  * (unix, TCP; not ssh://'s pipe to a child) are paced; the timer is cleared when reading ends.
  */
 class TrickleReader {
   private readonly started = monotonicMs();
+  private lastReadAt = this.started;
   private timer: NodeJS.Timeout | undefined;
   private resting = false;
   private stopped = false;
@@ -74,7 +77,10 @@ class TrickleReader {
 
   /** The socket has read `bytes` (and the HTTP parser has handed them on). */
   afterRead(bytes: number): void {
-    if (this.stopped || this.resting || bytes >= TRICKLE_BYTES || monotonicMs() - this.started < READ_AS_IT_COMES_MS) return;
+    const now = monotonicMs();
+    const gap = now - this.lastReadAt;
+    this.lastReadAt = now;
+    if (this.stopped || this.resting || bytes >= TRICKLE_BYTES || gap < TRICKLE_GAP_MS || now - this.started < READ_AS_IT_COMES_MS) return;
     this.resting = true;
     // After the stream's own read-ahead (its next tick), which would start reading again.
     setImmediate(() => {
