@@ -40,13 +40,11 @@ if (args.length === 1 && (args[0] === '--version' || args[0] === '-v')) {
   // takes a function: a flood's hot code still gets it within milliseconds; a paced pull's code,
   // run a few hundred times, is no longer compiled on a background thread for nothing. The
   // setting's name differs between V8s, and V8 prints an error for a name it does not know: set
-  // only where checked (Node 20: V8 11.3; Node 24: V8 13.6). And the garbage collector works on
-  // the main thread: a pull's heap is a few megabytes, where waking and joining helper threads
-  // cost more than they did. Side by side at the recorded pace (bench/): Node 20 0.333 → 0.315 s,
-  // Node 24 0.384 → 0.340 s of CPU; floods unchanged.
+  // only where checked (Node 20: V8 11.3; Node 24: V8 13.6). (Not the garbage collector's
+  // threads: `--single-threaded-gc` set here, after V8 has started, saved CPU on a paced pull
+  // but crashed Node 20 in its first full collection of a large heap, a 144 MB daemonless pull.)
   if (major === 20) v8.setFlagsFromString('--interrupt-budget=540672');
   if (major === 24) v8.setFlagsFromString('--invocation-count-for-turbofan=24000');
-  v8.setFlagsFromString('--single-threaded-gc');
   // The cache is made by a run that pulled, not by one that only printed help.
   const pulled = () => !args.some((arg) => /^(-h|--help|-V|--version|help)$/.test(arg));
   require('./code-cache.js').requireCached(join(__dirname, '..', 'dist', 'cli.cjs'), cacheDir, pulled).main();
