@@ -20,9 +20,10 @@ interface ReadHandle {
  * Reads a trickling stream in batches: after a small read, the socket stops reading for
  * TRICKLE_READ_MS; the engine's messages meanwhile wait in the kernel and come as one chunk, so a
  * paced pull wakes dpull (and Node's stream machinery) once per batch instead of once per
- * message. A flood (large reads, or reads in quick succession) is read without pause. What the display shows changes no
- * later than its frames (at most every 150 ms) would show it. Only sockets with a libuv handle
- * (unix, TCP; not ssh://'s pipe to a child) are paced; the timer is cleared when reading ends.
+ * message. A message comes at most TRICKLE_READ_MS later than it would have (the display draws
+ * at most every 150 ms anyway). A flood (large reads, or reads in quick succession) is read
+ * without pause. Only sockets with a libuv handle (unix, TCP; not ssh://'s pipe to a child) are
+ * paced; the timer is cleared when reading ends.
  */
 export class TrickleReader {
   private readonly started = monotonicMs();
