@@ -38,9 +38,10 @@ function saveCache(cacheDir, prefix, name, data) {
  * Loads the CommonJS `file` as require() would, compiled from its code cache in `cacheDir` when
  * there is one that fits. Without one (or if V8 turns it down), one is made at exit, when
  * `worthKeeping()` says the run used the program (a pull, not --help). Without a cache folder,
- * or if it cannot be read or written, the file is only compiled.
+ * or if it cannot be read or written, the file is only compiled. Its require() of one of Node's
+ * own modules (`node:…`) goes through `loadBuiltin`.
  */
-exports.requireCached = function requireCached(file, cacheDir, worthKeeping) {
+exports.requireCached = function requireCached(file, cacheDir, worthKeeping, loadBuiltin = require) {
   const source = readFileSync(file, 'utf8');
   let prefix;
   let name;
@@ -68,7 +69,8 @@ exports.requireCached = function requireCached(file, cacheDir, worthKeeping) {
   }
   const module = { exports: {}, filename: file, id: file, loaded: false };
   // This file's require: the program loads only Node's modules and files by absolute path.
-  script.runInThisContext().call(module.exports, module.exports, require, module, file, dirname(file));
+  const load = (id) => (id.startsWith('node:') ? loadBuiltin(id) : require(id));
+  script.runInThisContext().call(module.exports, module.exports, load, module, file, dirname(file));
   module.loaded = true;
   return module.exports;
 };

@@ -126,6 +126,20 @@ describe('npm pack → install offline → npx dpull', () => {
     }
   });
 
+  test("Node's modules load with the code cache Node ships for them: a pull's V8 settings do not turn it down", () => {
+    // V8 turns down that cache when any of its settings differs from the default; dpull puts the
+    // defaults back while Node loads one of its modules (bin/v8-settings.js). Node reports each
+    // module's cache, taken or not, under NODE_DEBUG_NATIVE=CODE_CACHE.
+    const run = (...args: string[]) =>
+      spawnSync(dpullNode(), [`${app}/node_modules/.bin/dpull`, ...args], { cwd: app, encoding: 'utf8', env: { ...offline, DOCKER_HOST: s.dockerHost, NODE_DEBUG_NATIVE: 'CODE_CACHE' } });
+    for (const pull of [run('-q', `${s.registry}/demo/three:1.0`), run('-q', '-o', `oci:${work}/cache-check`, `${s.registry}/demo/three:1.0`)]) {
+      expect(pull.status).toBe(0);
+      const reports = pull.stderr.split('\n').filter((line) => line.startsWith('Code cache of '));
+      expect(reports.filter((line) => line.endsWith(' is accepted')).length).toBeGreaterThan(20);
+      expect(reports.filter((line) => !line.endsWith(' is accepted'))).toEqual([]);
+    }
+  });
+
   test('the library imports by name, with its types', () => {
     const script = `import { pull } from 'dpull'; const r = await pull(process.argv[1], { host: process.env.DOCKER_HOST }).result; console.log(JSON.stringify(r));`;
     const run = spawnSync(dpullNode(), ['--input-type=module', '-e', script, `${s.registry}/demo/three:1.0`], { cwd: app, encoding: 'utf8', env: { ...offline, DOCKER_HOST: s.dockerHost } });

@@ -1,0 +1,50 @@
+'use strict';
+// The V8 settings a pull runs with, and V8's defaults put back while Node loads one of its own
+// modules. Node ships its modules with a code cache, and V8 turns that cache down when any
+// setting differs from its default: each module is then compiled from source, 2–3× its load
+// time (node:http 3 → 10 ms, node:crypto 3 → 8 ms; ~15 ms of a daemonless pull's start). With
+// the defaults back for the load, the cache fits again (NODE_DEBUG_NATIVE=CODE_CACHE shows it).
+// What Node loads by itself in the course of a call still loads under the pull's settings: the
+// ES module loader on the first import() of a vendor bundle (dist/vendor), fs's streams.
+const v8 = require('node:v8');
+
+const [major] = process.versions.node.split('.').map(Number);
+/** Each setting as [for a pull, V8's default], for this Node and CPU. */
+const settings = [
+  // A pull is short-lived and its heap small: V8's memory reducer would spend CPU on two full
+  // collections 8 s in, to give back a megabyte the process returns at exit anyway. (It is armed
+  // when the old generation first grows, before any full collection: should that happen while a
+  // module loads, under the default, the two collections come, ~10 ms.)
+  ['--no-memory-reducer-for-small-heaps', '--memory-reducer-for-small-heaps'],
+];
+// Node ≥ 22's V8 adds Maglev (on x64 and arm64), a compiler between the baseline and the
+// optimizing one: a pull runs most of its code a few hundred times, where Maglev's compiling
+// costs more than it gives (Node 24 at the recorded pace: 0.383 → 0.345 s of CPU without it,
+// bench/). A flood still gets the optimizing compiler.
+if (major >= 22 && (process.arch === 'x64' || process.arch === 'arm64')) settings.push(['--no-maglev', '--maglev']);
+// For the same reason, on Node 20 the optimizing compiler waits 8× longer than V8's default
+// before it takes a function: a flood's hot code still gets it within milliseconds; a paced
+// pull's code, run a few hundred times, is not compiled on a background thread for nothing.
+// (Node 24's setting of the kind, --invocation-count-for-turbofan, cannot be put back: set
+// once, even to its default, V8 turns Node's cache down for good. A name V8 does not know
+// makes it print an error: each is set only where checked. Not the garbage collector's
+// threads: --single-threaded-gc, set after V8 has started, crashed Node 20 in its first full
+// collection of a large heap, a 144 MB daemonless pull.)
+if (major === 20) settings.push(['--interrupt-budget=540672', '--interrupt-budget=67584']);
+
+const apply = (which) => {
+  for (const setting of settings) v8.setFlagsFromString(setting[which]);
+};
+
+/** Switches to the pull's settings (before the program is compiled: V8 keeps a code cache only for the settings it was made with). */
+exports.useForPull = () => apply(0);
+
+/** Runs `load` under V8's defaults, then the pull's settings again. */
+exports.withDefaults = (load) => {
+  apply(1);
+  try {
+    return load();
+  } finally {
+    apply(0);
+  }
+};
