@@ -38,10 +38,9 @@ function saveCache(cacheDir, prefix, name, data) {
  * Loads the CommonJS `file` as require() would, compiled from its code cache in `cacheDir` when
  * there is one that fits. Without one (or if V8 turns it down), one is made at exit, when
  * `worthKeeping()` says the run used the program (a pull, not --help). Without a cache folder,
- * or if it cannot be read or written, the file is only compiled. Its require() of one of Node's
- * own modules (`node:…`) goes through `loadBuiltin`.
+ * or if it cannot be read or written, the file is only compiled. Its require() is `load`.
  */
-exports.requireCached = function requireCached(file, cacheDir, worthKeeping, loadBuiltin = require) {
+exports.requireCached = function requireCached(file, cacheDir, worthKeeping, load = require) {
   const source = readFileSync(file, 'utf8');
   let prefix;
   let name;
@@ -68,8 +67,7 @@ exports.requireCached = function requireCached(file, cacheDir, worthKeeping, loa
     });
   }
   const module = { exports: {}, filename: file, id: file, loaded: false };
-  // This file's require: the program loads only Node's modules and files by absolute path.
-  const load = (id) => (id.startsWith('node:') ? loadBuiltin(id) : require(id));
+  // The program loads only Node's modules and files by absolute path.
   script.runInThisContext().call(module.exports, module.exports, load, module, file, dirname(file));
   module.loaded = true;
   return module.exports;

@@ -4,12 +4,14 @@
 // - dist/cli.cjs, the command: one CommonJS file. Each file more is a resolve, a read and a link
 //   at start, and Node's ES module loader costs more than its CommonJS one; whitespace goes
 //   (less to parse). Start-up is what a no-op pull costs (bench/startup.mjs). bin/dpull.js runs
-//   it from V8's code cache (bin/code-cache.js), where a dynamic import() has no loader: its
-//   imports of the vendor bundles go through dist/import.cjs, a module Node loads itself.
+//   it from V8's code cache (bin/code-cache.js).
 // - dist/index.js, the library: an ES module.
-// - dist/vendor/*.js: the libraries only some pulls need — ora (a spinner, when the engine is slow
-//   to answer), string-width (text beyond ASCII on a terminal), tar-stream (archives) — each a
-//   bundle of its own, loaded by dynamic import when first needed.
+// - dist/vendor/*.cjs: the libraries only some pulls need — ora (a spinner, when the engine is
+//   slow to answer), string-width (text beyond ASCII on a terminal), tar-stream (archives) — each
+//   a CommonJS bundle of its own, loaded by require() when first needed: the source's dynamic
+//   import() of one becomes __dpullImport (below). No ES module loader is started for them (on
+//   Node 20 its first import() costs ~7 ms; a script run from a code cache has no loader for it
+//   at all).
 import { execFileSync } from 'node:child_process';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -48,10 +50,20 @@ const vendorBundles = {
     const filter = new RegExp(`^(${VENDOR.join('|')})$`);
     b.onResolve({ filter }, (args) => {
       if (args.kind !== 'dynamic-import') throw new Error(`${args.importer} imports ${args.path} statically: import it where it is needed`);
-      return { path: `./vendor/${args.path}.js`, external: true };
+      return { path: `./vendor/${args.path}.cjs`, external: true };
     });
   },
 };
+
+// `await import('ora')` in the source, made a require() of the vendor bundle: what import() gives
+// for it (a CommonJS package's exports as its default, an ES one's as they are).
+const importByRequire = (required) =>
+  `__dpullImport = (specifier) => Promise.resolve().then(() => { const m = ${required}; return m && m.__esModule ? m : { default: m }; })`;
+function importsByRequire(file) {
+  const code = readFileSync(file, 'utf8').replaceAll('import("./vendor/', '__dpullImport("./vendor/');
+  if (/\bimport\(/.test(code)) throw new Error(`${file} has a dynamic import() that is not of a vendor bundle`);
+  writeFileSync(file, code);
+}
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const { version } = JSON.parse(readFileSync(`${root}/package.json`, 'utf8'));
@@ -67,7 +79,7 @@ const common = {
   minifySyntax: true,
   minifyWhitespace: process.env.READABLE !== "1",
   // Some bundled packages are CommonJS and call require() for Node's own modules.
-  banner: { js: "import { createRequire as __dpullRequire } from 'node:module'; const require = __dpullRequire(import.meta.url), __dpullBuiltin = require;" },
+  banner: { js: `import { createRequire as __dpullRequire } from 'node:module'; const require = __dpullRequire(import.meta.url), __dpullBuiltin = require, ${importByRequire('require(specifier)')};` },
   logLevel: 'warning',
 };
 await build({
@@ -75,25 +87,25 @@ await build({
   format: 'cjs',
   outExtension: { '.js': '.cjs' },
   // (`require(__dirname + …)`: the program is given bin's require, which needs no node:module.)
-  banner: { js: "const __dpullBuiltin = require, __dpullImport = (specifier) => require(__dirname + '/import.cjs')(specifier);" },
+  banner: { js: `const __dpullBuiltin = require, ${importByRequire("require(__dirname + '/' + specifier)")};` },
   define: { DPULL_VERSION: JSON.stringify(version), 'import.meta.url': '__dpullUrl' },
   inject: ['scripts/cjs-import-meta-url.js'],
   entryPoints: { cli: 'src/cli/main.ts' },
   plugins: [vendorBundles, builtinsByRequire],
 });
-const cli = `${root}/dist/cli.cjs`;
-const imports = readFileSync(cli, 'utf8').replaceAll('import("./vendor/', '__dpullImport("./vendor/');
-if (/\bimport\(/.test(imports)) throw new Error('dist/cli.cjs has a dynamic import() that does not go through dist/import.cjs');
-writeFileSync(cli, imports);
-writeFileSync(`${root}/dist/import.cjs`, "'use strict';\n// dist/cli.cjs's dynamic imports, from a module Node compiled (see scripts/build.mjs).\nmodule.exports = (specifier) => import(specifier);\n");
+importsByRequire(`${root}/dist/cli.cjs`);
 await build({
   ...common,
   entryPoints: { index: 'src/index.ts' },
   define: { DPULL_VERSION: JSON.stringify(version) },
   plugins: [vendorBundles, builtinsByRequire],
 });
+importsByRequire(`${root}/dist/index.js`);
 await build({
   ...common,
+  format: 'cjs',
+  outExtension: { '.js': '.cjs' },
+  banner: { js: 'const __dpullBuiltin = require;' },
   entryPoints: Object.fromEntries(VENDOR.map((name) => [`vendor/${name}`, name])),
   plugins: [builtinsByRequire],
 });

@@ -1,7 +1,9 @@
 // The library API used from a program as a user would: import { pull } from 'dpull'.
 import { beforeEach, describe, expect, test } from 'vitest';
 import { pull, DpullError, type PullEvent } from '../../dist/index.js';
+import { execFileSync } from 'node:child_process';
 import { inspectImage, manifestLayerSizes, removeAllImages, stack } from '../support/stack.js';
+import { scratchDir } from '../support/scratch.js';
 
 const s = stack();
 beforeEach(() => removeAllImages());
@@ -57,6 +59,16 @@ describe('import { pull } from "dpull"', () => {
     });
     await expect(pull('Bad/Name', { host: s.dockerHost }).result).rejects.toBeInstanceOf(DpullError);
     await expect(pull('x:1', { host: 'unix:///nonexistent.sock' }).result).rejects.toMatchObject({ exitCode: 3 });
+  });
+
+  test("with output, straight from the registry into an archive (tar-stream, the bundle's vendor file, loaded as it is needed)", async () => {
+    const work = scratchDir('dpull-library-');
+    const ref = `${s.registry}/demo/three:1.0`;
+    const result = await pull(ref, { output: `docker-archive:${work}/three.tar`, cacheDir: `${work}/cache` }).result;
+    expect(result).toMatchObject({ reference: ref, upToDate: false, layers: { total: 3, pulled: 3 } });
+    const [entry] = JSON.parse(execFileSync('tar', ['-xOf', `${work}/three.tar`, 'manifest.json'], { encoding: 'utf8' }));
+    expect(entry).toMatchObject({ RepoTags: [ref], Layers: expect.arrayContaining([expect.stringMatching(/^blobs\/sha256\//)]) });
+    expect(entry.Layers).toHaveLength(3);
   });
 
   test('an abort mid-pull rejects with the abort reason and the engine registers no image', async () => {
