@@ -1,7 +1,8 @@
-import { createReadStream, createWriteStream, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import type { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import { moveFile, removeFile } from './file-moves.js';
+import { readChunks } from './file-reader.js';
+import { FileWriter } from './file-writer.js';
 
 /** What `docker save` writes beside the layout for the docker CLI's own loader: manifest.json. */
 export interface DockerArchiveEntry {
@@ -22,22 +23,30 @@ export interface ArchiveContents {
 /**
  * One image as a tar stream (an OCI layout, plus `manifest.json` for a docker-archive), read from
  * the blob files one at a time as it is consumed: never the whole image in memory, no copy of it
- * on disk. Destroyed with the error if a file cannot be read.
+ * on disk. Destroyed with the error if a file cannot be read. (Files are read and written by fs
+ * callbacks, src/output/file-reader.ts and file-writer.ts: fs's streams load 8 of Node's modules.)
  */
 export async function archiveStream(contents: ArchiveContents): Promise<Readable> {
   const { default: tar } = await import('tar-stream'); // only archives need it
   const pack = tar.pack();
-  const add = (name: string, size: number, source: Readable | Buffer) =>
+  const add = (name: string, size: number, source: string | Buffer) =>
     new Promise<void>((resolve, reject) => {
       if (Buffer.isBuffer(source)) return pack.entry({ name, size, mtime: new Date(0) }, source, (err) => (err ? reject(err) : resolve()));
       const entry = pack.entry({ name, size, mtime: new Date(0) }, (err) => (err ? reject(err) : resolve()));
-      pipeline(source, entry).catch(reject);
+      // The next chunk is read once the entry has taken this one.
+      readChunks(source, (chunk) => (entry.write(chunk) ? undefined : new Promise<void>((drained) => entry.once('drain', drained)))).then(
+        () => entry.end(undefined),
+        (err: Error) => {
+          entry.destroy(err);
+          reject(err);
+        },
+      );
     });
   (async () => {
     const layoutFile = Buffer.from('{"imageLayoutVersion":"1.0.0"}');
     await add('oci-layout', layoutFile.length, layoutFile);
     await add('index.json', contents.index.length, contents.index);
-    for (const [name, path] of contents.blobs) await add(name, statSync(path).size, createReadStream(path));
+    for (const [name, path] of contents.blobs) await add(name, statSync(path).size, path);
     if (contents.docker !== undefined) {
       const manifest = Buffer.from(JSON.stringify([contents.docker]));
       await add('manifest.json', manifest.length, manifest);
@@ -54,7 +63,25 @@ export async function archiveStream(contents: ArchiveContents): Promise<Readable
 export async function packArchive(file: string, contents: ArchiveContents): Promise<void> {
   const partial = `${file}.partial`;
   try {
-    await pipeline(await archiveStream(contents), createWriteStream(partial));
+    const tar = await archiveStream(contents);
+    await new Promise<void>((resolve, reject) => {
+      const fail = (err: Error) => {
+        tar.destroy();
+        reject(err);
+      };
+      const out = new FileWriter(partial, false, fail);
+      tar.on('data', (chunk: Buffer) => {
+        if (!out.write(chunk)) {
+          tar.pause();
+          out.onDrain(() => tar.resume());
+        }
+      });
+      tar.on('end', () => out.end().then(resolve, fail));
+      tar.on('error', (err) => {
+        out.end().catch(() => {});
+        reject(err);
+      });
+    });
     await moveFile(partial, file);
   } catch (err) {
     await removeFile(partial);

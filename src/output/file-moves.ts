@@ -1,8 +1,7 @@
-import { createReadStream, rename, unlink } from 'node:fs';
+import { rename, unlink } from 'node:fs';
 
 // node:fs's callbacks wrapped by hand: node:fs/promises brings 8 of Node's modules with it
-// (readline and the fs watchers among them), a few ms of every daemonless start. (readChunks'
-// read stream loads it still, but only to continue a partial blob.)
+// (readline and the fs watchers among them), a few ms of every daemonless start.
 
 /** Renames `from` to `to` (replacing it). */
 export const moveFile = (from: string, to: string) =>
@@ -11,9 +10,3 @@ export const moveFile = (from: string, to: string) =>
 /** Removes a file; one that is not there is no error. */
 export const removeFile = (path: string) =>
   new Promise<void>((resolve, reject) => unlink(path, (err) => (err && err.code !== 'ENOENT' ? reject(err) : resolve())));
-
-/** Hands each chunk of a file to `onChunk`, in order; resolves at its end. */
-export const readChunks = (path: string, onChunk: (chunk: Buffer) => void) =>
-  new Promise<void>((resolve, reject) => {
-    createReadStream(path).on('data', (chunk) => onChunk(chunk as Buffer)).on('error', reject).on('end', resolve);
-  });

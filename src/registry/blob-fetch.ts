@@ -5,7 +5,8 @@ import { DpullError, pullError } from '../errors.js';
 import type { Descriptor } from './manifest.js';
 import type { RegistryClient } from './registry-client.js';
 import { monotonicMs } from '../clock.js';
-import { moveFile, readChunks, removeFile } from '../output/file-moves.js';
+import { moveFile, removeFile } from '../output/file-moves.js';
+import { readChunks } from '../output/file-reader.js';
 import { FileWriter } from '../output/file-writer.js';
 import { writeFailure } from '../output/write-failure.js';
 
@@ -25,7 +26,11 @@ async function partialState(partial: string, size: number): Promise<{ bytes: num
     await removeFile(partial);
     return { bytes: 0, hash };
   }
-  if (bytes > 0) await readChunks(partial, (chunk) => hash.update(chunk));
+  if (bytes > 0) {
+    await readChunks(partial, (chunk) => {
+      hash.update(chunk);
+    });
+  }
   return { bytes, hash };
 }
 

@@ -132,7 +132,8 @@ describe('npm pack → install offline → npx dpull', () => {
     // module's cache, taken or not, under NODE_DEBUG_NATIVE=CODE_CACHE.
     const run = (...args: string[]) =>
       spawnSync(dpullNode(), [`${app}/node_modules/.bin/dpull`, ...args], { cwd: app, encoding: 'utf8', env: { ...offline, DOCKER_HOST: s.dockerHost, NODE_DEBUG_NATIVE: 'CODE_CACHE' } });
-    for (const pull of [run('-q', `${s.registry}/demo/three:1.0`), run('-q', '-o', `oci:${work}/cache-check`, `${s.registry}/demo/three:1.0`)]) {
+    const image = `${s.registry}/demo/three:1.0`;
+    for (const pull of [run('-q', image), run('-q', '-o', `oci:${work}/cache-check`, image), run('-q', '-o', `docker-archive:${work}/cache-check.tar`, '--cache-dir', `${work}/cache-check-blobs`, image)]) {
       expect(pull.status).toBe(0);
       const reports = pull.stderr.split('\n').filter((line) => line.startsWith('Code cache of '));
       expect(reports.filter((line) => line.endsWith(' is accepted')).length).toBeGreaterThan(20);

@@ -1,0 +1,40 @@
+import { close, open, read } from 'node:fs';
+
+/** Bytes read at a time. */
+const CHUNK = 1 << 20;
+
+/**
+ * Hands each chunk of a file to `onChunk`, in order, reading the next once the promise it returns
+ * (if any) has settled; resolves at the file's end. What fs.createReadStream does, by fs
+ * callbacks: its streams load node:fs/promises, readline and the fs watchers with them (8 of
+ * Node's modules, a few ms of an archive's start). Each chunk is a buffer of its own: it may be
+ * kept.
+ */
+export function readChunks(path: string, onChunk: (chunk: Buffer) => void | Promise<void>): Promise<void> {
+  return new Promise((resolve, reject) => {
+    open(path, 'r', (err, fd) => {
+      if (err) return reject(err);
+      const finish = (failure?: Error) =>
+        close(fd, (closeErr) => {
+          const error = failure ?? closeErr;
+          if (error) reject(error);
+          else resolve();
+        });
+      const next = () => {
+        const buffer = Buffer.allocUnsafe(CHUNK);
+        read(fd, buffer, 0, CHUNK, null, (readErr, bytes) => {
+          if (readErr) return finish(readErr);
+          if (bytes === 0) return finish();
+          try {
+            const handed = onChunk(bytes === CHUNK ? buffer : buffer.subarray(0, bytes));
+            if (handed instanceof Promise) handed.then(next, finish);
+            else next();
+          } catch (failure) {
+            finish(failure as Error);
+          }
+        });
+      };
+      next();
+    });
+  });
+}
