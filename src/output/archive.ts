@@ -3,6 +3,7 @@ import type { Readable } from 'node:stream';
 import { moveFile, removeFile } from './file-moves.js';
 import { readChunks } from './file-reader.js';
 import { FileWriter } from './file-writer.js';
+import { writeFailure } from './write-failure.js';
 
 /** What `docker save` writes beside the layout for the docker CLI's own loader: manifest.json. */
 export interface DockerArchiveEntry {
@@ -85,6 +86,7 @@ export async function packArchive(file: string, contents: ArchiveContents): Prom
     await moveFile(partial, file);
   } catch (err) {
     await removeFile(partial);
-    throw err;
+    // A write's error names no file: the archive's (a blob file that cannot be read names its own).
+    throw writeFailure(err, (err as NodeJS.ErrnoException).path ?? file) ?? err;
   }
 }

@@ -204,6 +204,28 @@ describe('failures leave nothing that looks whole', () => {
     expect(readdirSync(folder)).toEqual(['a-file']);
   });
 
+  test('a full disk (a 2 MB tmpfs; the tests run as root): one line naming the file, exit 1; no blob kept under a digest it does not match, no index, no archive', async () => {
+    const disk = scratchDir('dpull-full-');
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=2m', 'tmpfs', disk]);
+    try {
+      const layout = await runDpull(['-q', '-o', `oci:${disk}/layout`, three], noEngine);
+      expect(layout.code).toBe(1);
+      expect(layout.stderr).toMatch(new RegExp(`^dpull: cannot write ${disk}/layout/blobs/sha256/[0-9a-f]{64}\\.partial: no space left on device\n$`));
+      expect(existsSync(join(disk, 'layout', 'index.json'))).toBe(false);
+      // What arrived is kept to continue from (.partial); a blob under its digest's name is whole.
+      const blobs = join(disk, 'layout', 'blobs', 'sha256');
+      for (const name of readdirSync(blobs).filter((n) => !n.endsWith('.partial'))) {
+        expect(createHash('sha256').update(readFileSync(join(blobs, name))).digest('hex')).toBe(name);
+      }
+      const archive = await runDpull(['-q', '--cache-dir', scratchDir('dpull-cache-'), '-o', `docker-archive:${disk}/three.tar`, three], noEngine);
+      expect(archive.code).toBe(1);
+      expect(archive.stderr).toBe(`dpull: cannot write ${disk}/three.tar: no space left on device\n`);
+      expect(readdirSync(disk)).toEqual(['layout']);
+    } finally {
+      execFileSync('umount', [disk]);
+    }
+  });
+
   test('a destination that exists and is not a layout: exit 2', async () => {
     const dir = scratchDir('dpull-oci-');
     writeFileSync(join(dir, 'notes.txt'), 'mine');
