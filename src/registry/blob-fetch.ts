@@ -1,4 +1,5 @@
-import { createHash, type Hash } from 'node:crypto';
+import type { Hash } from 'node:crypto';
+import { crypto } from '../builtins.js';
 import { statSync } from 'node:fs';
 import type { IncomingMessage } from 'node:http';
 import { DpullError, pullError } from '../errors.js';
@@ -15,7 +16,7 @@ const CONTINUATIONS = 3;
 
 /** The bytes a partial file already holds and their hash, read back from disk. */
 async function partialState(partial: string, size: number): Promise<{ bytes: number; hash: Hash }> {
-  const hash = createHash('sha256');
+  const hash = crypto().createHash('sha256');
   let bytes = 0;
   try {
     bytes = statSync(partial).size;

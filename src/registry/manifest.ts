@@ -43,7 +43,8 @@ export function defaultPlatform(): string {
 
 
 async function fetchManifest(client: RegistryClient, repository: string, reference: string, expected?: string) {
-  const response = await client.request(`/v2/${repository}/manifests/${reference}`, { repository, headers: { Accept: MANIFEST_TYPES.join(', ') } });
+  // node:crypto (~3 ms to load) loads while the registry answers: the digest needs it.
+  const response = await client.request(`/v2/${repository}/manifests/${reference}`, { repository, headers: { Accept: MANIFEST_TYPES.join(', ') }, whileWaiting: crypto });
   if (response.statusCode === 404) {
     response.resume();
     throw pullError(`manifest for ${client.domain}/${repository}:${reference} not found: manifest unknown`);

@@ -16,6 +16,8 @@ export interface RegistryRequest {
   headers?: Record<string, string>;
   /** The repository the request is about: a token is asked for its pull scope. */
   repository: string;
+  /** Work to do while the registry answers: called when the request has gone out. */
+  whileWaiting?: () => void;
 }
 
 const TIMEOUT_MS = 30_000;
@@ -172,6 +174,7 @@ export class RegistryClient {
         }
         resolve(response);
       });
+      if (req.whileWaiting !== undefined) request.once('finish', req.whileWaiting);
       request.on('timeout', () => request.destroy(Object.assign(new Error('timed out'), { code: 'ETIMEDOUT' })));
       request.on('error', (err: NodeJS.ErrnoException) => {
         if (this.signal?.aborted) return reject(this.signal.reason);
