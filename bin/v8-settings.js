@@ -4,8 +4,8 @@
 // setting differs from its default: each module is then compiled from source, 2–3× its load
 // time (node:http 3 → 10 ms, node:crypto 3 → 8 ms; ~15 ms of a daemonless pull's start). With
 // the defaults back for the load, the cache fits again (NODE_DEBUG_NATIVE=CODE_CACHE shows it).
-// What Node loads by itself in the course of a call still loads under the pull's settings: the
-// ES module loader on the first import() of a vendor bundle (dist/vendor), fs's streams.
+// (What Node loads by itself in the course of a call still loads under the pull's settings; the
+// package test checks that pulls, from an engine and into a layout or an archive, have none.)
 const v8 = require('node:v8');
 
 const [major] = process.versions.node.split('.').map(Number);

@@ -131,7 +131,11 @@ describe('npm pack → install offline → npx dpull', () => {
     // defaults back while Node loads one of its modules (bin/v8-settings.js). Node reports each
     // module's cache, taken or not, under NODE_DEBUG_NATIVE=CODE_CACHE.
     const run = (...args: string[]) =>
-      spawnSync(dpullNode(), [`${app}/node_modules/.bin/dpull`, ...args], { cwd: app, encoding: 'utf8', env: { ...offline, DOCKER_HOST: s.dockerHost, NODE_DEBUG_NATIVE: 'CODE_CACHE' } });
+      spawnSync(dpullNode(), [`${app}/node_modules/.bin/dpull`, ...args], {
+        cwd: app,
+        encoding: 'utf8',
+        env: { ...offline, DOCKER_HOST: s.dockerHost, NODE_DEBUG_NATIVE: 'CODE_CACHE', XDG_CACHE_HOME: `${work}/cache-check-home` },
+      });
     const image = `${s.registry}/demo/three:1.0`;
     for (const pull of [run('-q', image), run('-q', '-o', `oci:${work}/cache-check`, image), run('-q', '-o', `docker-archive:${work}/cache-check.tar`, '--cache-dir', `${work}/cache-check-blobs`, image)]) {
       expect(pull.status).toBe(0);
