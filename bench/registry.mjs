@@ -60,6 +60,9 @@ async function pushBigImage() {
 
 function measure(command, args, env = {}) {
   const timeFile = `${work}/time`;
+  // What the run before left to write back to disk (dpull does not fsync its 144 MB, skopeo
+  // does) is written first, not during the next run.
+  execFileSync('sync');
   const run = spawnSync('python3', [rusage, timeFile, command, ...args], { encoding: 'utf8', env: { PATH: process.env.PATH, HOME: `${work}/home`, ...env } });
   if (run.status !== 0) throw new Error(`${command} ${args.join(' ')}: exit ${run.status}: ${run.stderr}`);
   const [wall, user, sys, rssKb] = readFileSync(timeFile, 'utf8').trim().split('\n').at(-1).split(' ').map(Number);
