@@ -78,10 +78,8 @@ export async function packArchive(file: string, contents: ArchiveContents): Prom
         }
       });
       tar.on('end', () => out.end().then(resolve, fail));
-      tar.on('error', (err) => {
-        out.end().catch(() => {});
-        reject(err);
-      });
+      // The file closed before the failure is passed on (and the partial file removed).
+      tar.on('error', (err) => out.end().then(() => reject(err), () => reject(err)));
     });
     await moveFile(partial, file);
   } catch (err) {
