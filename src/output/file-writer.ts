@@ -81,14 +81,16 @@ export class FileWriter {
     });
   }
 
+  /** Passed on once the file is closed: the caller may remove it (an open file cannot be, on Windows). */
   private fail(err: Error): void {
     this.failed = err;
     this.queue = [];
-    if (this.fd !== undefined) close(this.fd, () => {});
-    this.fd = undefined;
     this.drained = undefined;
-    if (this.closed !== undefined) this.closed(err);
-    else this.onError(err);
+    const report = () => (this.closed !== undefined ? this.closed(err) : this.onError(err));
+    const fd = this.fd;
+    this.fd = undefined;
+    if (fd === undefined) report();
+    else close(fd, report);
   }
 }
 
