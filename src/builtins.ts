@@ -5,11 +5,13 @@ import { createRequire } from 'node:module';
 // with tls and crypto, or child_process with dgram, costs a pull that uses none of them ~15 ms.
 const load = createRequire(import.meta.url);
 
-// Each is looked up once: in the command, a require() of one of Node's modules goes through
-// bin/v8-settings.js's change of V8's settings.
-let httpsModule: typeof import('node:https') | undefined;
-let cryptoModule: typeof import('node:crypto') | undefined;
-let childProcessModule: typeof import('node:child_process') | undefined;
-export const https = () => (httpsModule ??= load('node:https') as typeof import('node:https'));
-export const crypto = () => (cryptoModule ??= load('node:crypto') as typeof import('node:crypto'));
-export const childProcess = () => (childProcessModule ??= load('node:child_process') as typeof import('node:child_process'));
+/** A module of Node's, looked up on first use and then kept: in the command, a require() of one
+ * goes through bin/v8-settings.js's change of V8's settings. */
+function once<T>(id: string): () => T {
+  let loaded: T | undefined;
+  return () => (loaded ??= load(id) as T);
+}
+
+export const https = once<typeof import('node:https')>('node:https');
+export const crypto = once<typeof import('node:crypto')>('node:crypto');
+export const childProcess = once<typeof import('node:child_process')>('node:child_process');
