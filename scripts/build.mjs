@@ -57,9 +57,9 @@ const vendorBundles = {
 
 // `await import('ora')` in the source, made a require() of the vendor bundle: what import() gives
 // for it (a CommonJS package's exports as its default, an ES one's as they are).
-const importByRequire = (required) =>
+const importBanner = (required) =>
   `__dpullImport = (specifier) => Promise.resolve().then(() => { const m = ${required}; return m && m.__esModule ? m : { default: m }; })`;
-function importsByRequire(file) {
+function rewriteVendorImports(file) {
   const code = readFileSync(file, 'utf8').replaceAll('import("./vendor/', '__dpullImport("./vendor/');
   if (/\bimport\(/.test(code)) throw new Error(`${file} has a dynamic import() that is not of a vendor bundle`);
   writeFileSync(file, code);
@@ -79,7 +79,7 @@ const common = {
   minifySyntax: true,
   minifyWhitespace: process.env.READABLE !== "1",
   // Some bundled packages are CommonJS and call require() for Node's own modules.
-  banner: { js: `import { createRequire as __dpullRequire } from 'node:module'; const require = __dpullRequire(import.meta.url), __dpullBuiltin = require, ${importByRequire('require(specifier)')};` },
+  banner: { js: `import { createRequire as __dpullRequire } from 'node:module'; const require = __dpullRequire(import.meta.url), __dpullBuiltin = require, ${importBanner('require(specifier)')};` },
   logLevel: 'warning',
 };
 await build({
@@ -87,20 +87,20 @@ await build({
   format: 'cjs',
   outExtension: { '.js': '.cjs' },
   // (`require(__dirname + …)`: the program is given bin's require, which needs no node:module.)
-  banner: { js: `const __dpullBuiltin = require, ${importByRequire("require(__dirname + '/' + specifier)")};` },
+  banner: { js: `const __dpullBuiltin = require, ${importBanner("require(__dirname + '/' + specifier)")};` },
   define: { DPULL_VERSION: JSON.stringify(version), 'import.meta.url': '__dpullUrl' },
   inject: ['scripts/cjs-import-meta-url.js'],
   entryPoints: { cli: 'src/cli/main.ts' },
   plugins: [vendorBundles, builtinsByRequire],
 });
-importsByRequire(`${root}/dist/cli.cjs`);
+rewriteVendorImports(`${root}/dist/cli.cjs`);
 await build({
   ...common,
   entryPoints: { index: 'src/index.ts' },
   define: { DPULL_VERSION: JSON.stringify(version) },
   plugins: [vendorBundles, builtinsByRequire],
 });
-importsByRequire(`${root}/dist/index.js`);
+rewriteVendorImports(`${root}/dist/index.js`);
 await build({
   ...common,
   format: 'cjs',
