@@ -38,10 +38,9 @@ function saveCache(cacheDir, prefix, name, data) {
  * Loads the CommonJS `file` as require() would, compiled from its code cache in `cacheDir` when
  * there is one that fits. Without one (or if V8 turns it down), one is made at exit, when
  * `worthKeeping()` says the run used the program (a pull, not --help). Without a cache folder,
- * or if it cannot be read or written, the file is only compiled. Its require() is `load`; `tag`
- * tells apart the caches made under different V8 settings (each fits only its own).
+ * or if it cannot be read or written, the file is only compiled. Its require() is `load`.
  */
-exports.requireCached = function requireCached(file, cacheDir, worthKeeping, load = require, tag = '') {
+exports.requireCached = function requireCached(file, cacheDir, worthKeeping, load = require) {
   const source = readFileSync(file, 'utf8');
   let prefix;
   let name;
@@ -49,7 +48,7 @@ exports.requireCached = function requireCached(file, cacheDir, worthKeeping, loa
   if (cacheDir !== undefined) {
     try {
       const { size, mtimeMs } = statSync(file);
-      prefix = `${basename(file)}-${tag}${pathTag(file)}-${process.version}-${process.arch}-`;
+      prefix = `${basename(file)}-${pathTag(file)}-${process.version}-${process.arch}-`;
       name = `${prefix}${size}-${Math.floor(mtimeMs)}.v8`;
       cachedData = readFileSync(join(cacheDir, name));
     } catch {

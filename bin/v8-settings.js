@@ -1,21 +1,17 @@
 'use strict';
-// The V8 settings an engine pull runs with, and V8's defaults put back while Node loads one of
-// its own modules. Node ships its modules with a code cache, and V8 turns that cache down when
-// any setting differs from its default: each module is then compiled from source, 2–3× its load
-// time (node:http 3 → 10 ms, node:crypto 3 → 8 ms). With the defaults back for the load, the
-// cache fits again (NODE_DEBUG_NATIVE=CODE_CACHE shows it). (What Node loads by itself in the
-// course of a call still loads under the pull's settings; the package test checks that pulls,
-// from an engine and into a layout or an archive, have none.)
-//
-// A pull with no engine (--output, --load) runs under V8's defaults: it is short and spends its
-// time in Node's HTTP client and in hashing, where the optimizing compiler coming at its usual
-// time pays (side by side: 12 MB into a layout ~9 ms, 144 MB ~30 ms faster than under these
-// settings), and node:v8 is not loaded at all (~4 ms). V8's code cache fits only the settings it
-// was made with, so each kind of run keeps its own (`tag`).
+// The V8 settings a pull runs with, and V8's defaults put back while Node loads one of its own
+// modules. Node ships its modules with a code cache, and V8 turns that cache down when any
+// setting differs from its default: each module is then compiled from source, 2–3× its load
+// time (node:http 3 → 10 ms, node:crypto 3 → 8 ms; ~15 ms of a daemonless pull's start). With
+// the defaults back for the load, the cache fits again (NODE_DEBUG_NATIVE=CODE_CACHE shows it).
+// (What Node loads by itself in the course of a call still loads under the pull's settings; the
+// package test checks that pulls, from an engine and into a layout or an archive, have none.)
+const v8 = require('node:v8');
+
 const [major] = process.versions.node.split('.').map(Number);
-/** Each setting as [for an engine pull, V8's default], for this Node and CPU. */
+/** Each setting as [for a pull, V8's default], for this Node and CPU. */
 const settings = [
-  // An engine pull's heap is small: V8's memory reducer would spend CPU on two full
+  // A pull is short-lived and its heap small: V8's memory reducer would spend CPU on two full
   // collections 8 s in, to give back a megabyte the process returns at exit anyway. (It is armed
   // when the old generation first grows, before any full collection: should that happen while a
   // module loads, under the default, the two collections come, ~10 ms.)
@@ -36,40 +32,19 @@ if (major >= 22 && (process.arch === 'x64' || process.arch === 'arm64')) setting
 // collection of a large heap, a 144 MB daemonless pull.)
 if (major === 20) settings.push(['--interrupt-budget=540672', '--interrupt-budget=67584']);
 
-/**
- * Whether the arguments ask for a pull with no engine, told before the program (and commander)
- * is loaded: `-o`/`--output` (also `-oDEST`, `--output=DEST`, after `-q` or `-a` in one cluster)
- * or `--load`. A wrong guess costs time, never a different result.
- */
-function noEngine(args) {
-  for (const arg of args) {
-    if (arg === '--') return false;
-    if (/^--(output|load)(=|$)/.test(arg) || /^-[aq]*o/.test(arg)) return true;
-  }
-  return false;
-}
+const apply = (which) => {
+  for (const setting of settings) v8.setFlagsFromString(setting[which]);
+};
 
-/**
- * The settings for a run with these arguments: `useForPull` switches to them (before the program
- * is compiled), `withDefaults(load)` runs `load` under V8's defaults, `tag` names the code cache
- * made under them.
- */
-exports.settingsFor = (args) => {
-  if (noEngine(args)) return { tag: 'defaults-', useForPull: () => {}, withDefaults: (load) => load() };
-  const v8 = require('node:v8');
-  const apply = (which) => {
-    for (const setting of settings) v8.setFlagsFromString(setting[which]);
-  };
-  return {
-    tag: '',
-    useForPull: () => apply(0),
-    withDefaults: (load) => {
-      apply(1);
-      try {
-        return load();
-      } finally {
-        apply(0);
-      }
-    },
-  };
+/** Switches to the pull's settings (before the program is compiled: V8 keeps a code cache only for the settings it was made with). */
+exports.useForPull = () => apply(0);
+
+/** Runs `load` under V8's defaults, then the pull's settings again. */
+exports.withDefaults = (load) => {
+  apply(1);
+  try {
+    return load();
+  } finally {
+    apply(0);
+  }
 };
