@@ -5,7 +5,8 @@
 // tool in the same clean environment (PATH and a HOME of the bench's own: no NODE_OPTIONS or
 // NODE_EXTRA_CA_CERTS of the caller's); dpull on Node 20 and on Node 24; also dpull's wall time by
 // blobs fetched at once, which chose its default. And the floor: bench/bare-node-pull.cjs, the
-// least a Node program does for the same copy (no display, no checks beyond the digests).
+// least a Node program does for the same copy (no display, no checks beyond the digests), and
+// bench/raw-socket-pull.cjs, the same with HTTP read off the socket by hand, not node:http.
 //   bash scripts/test-stack.sh up && node bench/registry.mjs [--write]
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
@@ -99,9 +100,10 @@ const smallPull = (node) => (d) => measure(node, [`${root}/bin/dpull.js`, '-q', 
 smallPull(process.execPath)(`${work}/warm`);
 smallPull(node24Path)(`${work}/warm24`);
 const bare = (repository, tag) => (d) => measure(process.execPath, [`${root}/bench/bare-node-pull.cjs`, registry, repository, tag, d]);
-// A pull of it takes ~0.15 s: 3× the runs, the four interleaved.
+const raw = (repository, tag) => (d) => measure(process.execPath, [`${root}/bench/raw-socket-pull.cjs`, registry, repository, tag, d]);
+// A pull of it takes ~0.15 s: 3× the runs, the five interleaved.
 const SMALL_RUNS = 3 * RUNS;
-const small = interleaved({ dpull: smallPull(process.execPath), dpull24: smallPull(node24Path), bare: bare('demo/eight', '1.0'),
+const small = interleaved({ dpull: smallPull(process.execPath), dpull24: smallPull(node24Path), bare: bare('demo/eight', '1.0'), raw: raw('demo/eight', '1.0'),
   skopeo: (d) => measure('skopeo', ['copy', '--quiet', '--src-tls-verify=false', `docker://${registry}/demo/eight:1.0`, `oci:${d}`]) }, SMALL_RUNS);
 const ref = `${registry}/bench/big:1.0`;
 // Archives are made from a cache folder: the bench's own, its blobs emptied before each run (a
@@ -123,18 +125,21 @@ for (const [label, dpullOut, skopeoOut] of [
   rows.push(`| ${label} | ${fmt(ours.wall)} / ${fmt(theirs.wall)} (${fmt(ours.wall / theirs.wall)}×) | ${fmt(ours.cpu)} / ${fmt(theirs.cpu)} | ${fmt(ours.rssMb, 0)} / ${fmt(theirs.rssMb, 0)} |`);
 }
 const bareBig = repeat(bare('bench/big', '1.0'));
+const rawBig = repeat(raw('bench/big', '1.0'));
 // Blobs at once: the default is the smallest count within 5 % of the fastest.
 const byConcurrency = [1, 2, 4, 6, 8].map((n) => [n, repeat((d) => dpull(`oci:${d}`, { DPULL_BLOBS_AT_ONCE: String(n) })).wall]);
 
 const table = [
-  `Measured ${new Date().toISOString().slice(0, 10)} on ${cpus().length} × ${cpus()[0].model.trim()}, Node ${process.version}, against ${skopeoVersion}; median of ${RUNS} runs (of ${SMALL_RUNS} for the 12 MB image, the four commands interleaved); the image: ${LAYERS} layers, ${fmt(bytes / 1e6, 0)} MB, from the stack's loopback registry.`,
+  `Measured ${new Date().toISOString().slice(0, 10)} on ${cpus().length} × ${cpus()[0].model.trim()}, Node ${process.version}, against ${skopeoVersion}; median of ${RUNS} runs (of ${SMALL_RUNS} for the 12 MB image, the five commands interleaved); the image: ${LAYERS} layers, ${fmt(bytes / 1e6, 0)} MB, from the stack's loopback registry.`,
   '',
   '| into | wall s, dpull / skopeo | CPU s, dpull / skopeo | peak RSS MB, dpull / skopeo |',
   '| --- | --- | --- | --- |',
   ...rows,
   `| the floor: a bare Node program into files (bench/bare-node-pull.cjs) | ${fmt(bareBig.wall)} / ${fmt(results['OCI layout'].theirs.wall)} (${fmt(bareBig.wall / results['OCI layout'].theirs.wall)}×) | ${fmt(bareBig.cpu)} / ${fmt(results['OCI layout'].theirs.cpu)} | ${fmt(bareBig.rssMb, 0)} / ${fmt(results['OCI layout'].theirs.rssMb, 0)} |`,
+  `| the floor without node:http (bench/raw-socket-pull.cjs) | ${fmt(rawBig.wall)} / ${fmt(results['OCI layout'].theirs.wall)} (${fmt(rawBig.wall / results['OCI layout'].theirs.wall)}×) | ${fmt(rawBig.cpu)} / ${fmt(results['OCI layout'].theirs.cpu)} | ${fmt(rawBig.rssMb, 0)} / ${fmt(results['OCI layout'].theirs.rssMb, 0)} |`,
   `| OCI layout, the 8-layer test image (12 MB) | ${fmt(small.dpull.wall)} / ${fmt(small.skopeo.wall)} (${fmt(small.dpull.wall / small.skopeo.wall)}×) | ${fmt(small.dpull.cpu)} / ${fmt(small.skopeo.cpu)} | ${fmt(small.dpull.rssMb, 0)} / ${fmt(small.skopeo.rssMb, 0)} |`,
   `| the same, the floor (bench/bare-node-pull.cjs) | ${fmt(small.bare.wall)} / ${fmt(small.skopeo.wall)} (${fmt(small.bare.wall / small.skopeo.wall)}×) | ${fmt(small.bare.cpu)} / ${fmt(small.skopeo.cpu)} | ${fmt(small.bare.rssMb, 0)} / ${fmt(small.skopeo.rssMb, 0)} |`,
+  `| the same, the floor without node:http (bench/raw-socket-pull.cjs) | ${fmt(small.raw.wall)} / ${fmt(small.skopeo.wall)} (${fmt(small.raw.wall / small.skopeo.wall)}×) | ${fmt(small.raw.cpu)} / ${fmt(small.skopeo.cpu)} | ${fmt(small.raw.rssMb, 0)} / ${fmt(small.skopeo.rssMb, 0)} |`,
   `| the same on Node 24 | ${fmt(small.dpull24.wall)} / ${fmt(small.skopeo.wall)} (${fmt(small.dpull24.wall / small.skopeo.wall)}×) | ${fmt(small.dpull24.cpu)} / ${fmt(small.skopeo.cpu)} | ${fmt(small.dpull24.rssMb, 0)} / ${fmt(small.skopeo.rssMb, 0)} |`,
   '',
   `Blobs fetched at once (dpull into a layout, wall s): ${byConcurrency.map(([n, w]) => `${n}: ${fmt(w)}`).join(', ')}.`,
