@@ -115,6 +115,9 @@ const dpull = (output, env = {}) => {
 const skopeo = (dest) => measure('skopeo', ['copy', '--quiet', '--src-tls-verify=false', `docker://${ref}`, dest]);
 const rows = [];
 const fmt = (n, d = 2) => n.toFixed(d);
+/** A table row: `ours` beside `theirs` (skopeo's), each the medians of measure(). */
+const row = (label, ours, theirs) =>
+  `| ${label} | ${fmt(ours.wall)} / ${fmt(theirs.wall)} (${fmt(ours.wall / theirs.wall)}×) | ${fmt(ours.cpu)} / ${fmt(theirs.cpu)} | ${fmt(ours.rssMb, 0)} / ${fmt(theirs.rssMb, 0)} |`;
 const results = {};
 for (const [label, dpullOut, skopeoOut] of [
   ['OCI layout', (d) => `oci:${d}`, (d) => `oci:${d}`],
@@ -122,7 +125,7 @@ for (const [label, dpullOut, skopeoOut] of [
 ]) {
   const { ours, theirs } = interleaved({ ours: (d) => dpull(dpullOut(d)), theirs: (d) => skopeo(skopeoOut(d)) }, RUNS);
   results[label] = { ours, theirs };
-  rows.push(`| ${label} | ${fmt(ours.wall)} / ${fmt(theirs.wall)} (${fmt(ours.wall / theirs.wall)}×) | ${fmt(ours.cpu)} / ${fmt(theirs.cpu)} | ${fmt(ours.rssMb, 0)} / ${fmt(theirs.rssMb, 0)} |`);
+  rows.push(row(label, ours, theirs));
 }
 const bareBig = repeat(bare('bench/big', '1.0'));
 const rawBig = repeat(raw('bench/big', '1.0'));
@@ -135,12 +138,12 @@ const table = [
   '| into | wall s, dpull / skopeo | CPU s, dpull / skopeo | peak RSS MB, dpull / skopeo |',
   '| --- | --- | --- | --- |',
   ...rows,
-  `| the floor: a bare Node program into files (bench/bare-node-pull.cjs) | ${fmt(bareBig.wall)} / ${fmt(results['OCI layout'].theirs.wall)} (${fmt(bareBig.wall / results['OCI layout'].theirs.wall)}×) | ${fmt(bareBig.cpu)} / ${fmt(results['OCI layout'].theirs.cpu)} | ${fmt(bareBig.rssMb, 0)} / ${fmt(results['OCI layout'].theirs.rssMb, 0)} |`,
-  `| the floor without node:http (bench/raw-socket-pull.cjs) | ${fmt(rawBig.wall)} / ${fmt(results['OCI layout'].theirs.wall)} (${fmt(rawBig.wall / results['OCI layout'].theirs.wall)}×) | ${fmt(rawBig.cpu)} / ${fmt(results['OCI layout'].theirs.cpu)} | ${fmt(rawBig.rssMb, 0)} / ${fmt(results['OCI layout'].theirs.rssMb, 0)} |`,
-  `| OCI layout, the 8-layer test image (12 MB) | ${fmt(small.dpull.wall)} / ${fmt(small.skopeo.wall)} (${fmt(small.dpull.wall / small.skopeo.wall)}×) | ${fmt(small.dpull.cpu)} / ${fmt(small.skopeo.cpu)} | ${fmt(small.dpull.rssMb, 0)} / ${fmt(small.skopeo.rssMb, 0)} |`,
-  `| the same, the floor (bench/bare-node-pull.cjs) | ${fmt(small.bare.wall)} / ${fmt(small.skopeo.wall)} (${fmt(small.bare.wall / small.skopeo.wall)}×) | ${fmt(small.bare.cpu)} / ${fmt(small.skopeo.cpu)} | ${fmt(small.bare.rssMb, 0)} / ${fmt(small.skopeo.rssMb, 0)} |`,
-  `| the same, the floor without node:http (bench/raw-socket-pull.cjs) | ${fmt(small.raw.wall)} / ${fmt(small.skopeo.wall)} (${fmt(small.raw.wall / small.skopeo.wall)}×) | ${fmt(small.raw.cpu)} / ${fmt(small.skopeo.cpu)} | ${fmt(small.raw.rssMb, 0)} / ${fmt(small.skopeo.rssMb, 0)} |`,
-  `| the same on Node 24 | ${fmt(small.dpull24.wall)} / ${fmt(small.skopeo.wall)} (${fmt(small.dpull24.wall / small.skopeo.wall)}×) | ${fmt(small.dpull24.cpu)} / ${fmt(small.skopeo.cpu)} | ${fmt(small.dpull24.rssMb, 0)} / ${fmt(small.skopeo.rssMb, 0)} |`,
+  row('the floor: a bare Node program into files (bench/bare-node-pull.cjs)', bareBig, results['OCI layout'].theirs),
+  row('the floor without node:http (bench/raw-socket-pull.cjs)', rawBig, results['OCI layout'].theirs),
+  row('OCI layout, the 8-layer test image (12 MB)', small.dpull, small.skopeo),
+  row('the same, the floor (bench/bare-node-pull.cjs)', small.bare, small.skopeo),
+  row('the same, the floor without node:http (bench/raw-socket-pull.cjs)', small.raw, small.skopeo),
+  row('the same on Node 24', small.dpull24, small.skopeo),
   '',
   `Blobs fetched at once (dpull into a layout, wall s): ${byConcurrency.map(([n, w]) => `${n}: ${fmt(w)}`).join(', ')}.`,
   '',
