@@ -58,11 +58,12 @@ export async function archiveStream(contents: ArchiveContents): Promise<Readable
 }
 
 /**
- * Packs one image into a tar at `file`: written to `file.partial` and renamed into place once
- * whole, so an interrupted pull never leaves a half-written archive that looks whole.
+ * Packs one image into a tar at `file`: written to `file.PID-RANDOM.partial` and renamed into
+ * place once whole, so an interrupted pull never leaves a half-written archive that looks whole.
  */
 export async function packArchive(file: string, contents: ArchiveContents): Promise<void> {
-  const partial = `${file}.partial`;
+  // A name of this run's own, made with O_EXCL: never another run's file, never through a planted symlink.
+  const partial = `${file}.${process.pid}-${Math.random().toString(36).slice(2, 10)}.partial`;
   try {
     const tar = await archiveStream(contents);
     await new Promise<void>((resolve, reject) => {
@@ -70,7 +71,7 @@ export async function packArchive(file: string, contents: ArchiveContents): Prom
         tar.destroy();
         reject(err);
       };
-      const out = new FileWriter(partial, false, fail);
+      const out = new FileWriter(partial, { create: true }, fail);
       tar.on('data', (chunk: Buffer) => {
         if (!out.write(chunk)) {
           tar.pause();
@@ -85,6 +86,8 @@ export async function packArchive(file: string, contents: ArchiveContents): Prom
   } catch (err) {
     await removeFile(partial);
     // A write's error names no file: the archive's (a blob file that cannot be read names its own).
-    throw writeFailure(err, (err as NodeJS.ErrnoException).path ?? file) ?? err;
+    // (This run's temporary name means nothing to the user: the archive's is said.)
+    const path = (err as NodeJS.ErrnoException).path;
+    throw writeFailure(err, path === undefined || path === partial ? file : path) ?? err;
   }
 }

@@ -1,4 +1,4 @@
-import { close, open, read } from 'node:fs';
+import { close, constants, open, read } from 'node:fs';
 
 /** Bytes read at a time. */
 const CHUNK = 1 << 20;
@@ -8,11 +8,11 @@ const CHUNK = 1 << 20;
  * (if any) has settled; resolves at the file's end. What fs.createReadStream does, by fs
  * callbacks: its streams load node:fs/promises, readline and the fs watchers with them (8 of
  * Node's modules, a few ms of an archive's start). Each chunk is a buffer of its own: it may be
- * kept.
+ * kept. A symlink is not followed (a blob file planted as one is an error, not another file's bytes).
  */
 export function readChunks(path: string, onChunk: (chunk: Buffer) => void | Promise<void>): Promise<void> {
   return new Promise((resolve, reject) => {
-    open(path, 'r', (err, fd) => {
+    open(path, constants.O_RDONLY | constants.O_NOFOLLOW, (err, fd) => {
       if (err) return reject(err);
       const finish = (failure?: Error) =>
         close(fd, (closeErr) => {

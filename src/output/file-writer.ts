@@ -1,4 +1,4 @@
-import { close, open, writev } from 'node:fs';
+import { close, constants, fstat, open, writev } from 'node:fs';
 
 /** Bytes waiting to be written before `write` asks its caller to wait for `onDrain`. */
 const HIGH_WATER = 8 << 20;
@@ -17,18 +17,35 @@ export class FileWriter {
   private drained: (() => void) | undefined;
   private closed: ((err?: Error) => void) | undefined;
 
-  /** `onError` hears of a failed open or write at once (the caller stops feeding it). */
+  /**
+   * `create` makes a new file (one already there, or a symlink planted there, fails: O_EXCL);
+   * `append` adds to a regular file of exactly `size` bytes that nothing else links to, never
+   * through a symlink. `onError` hears of a failed open or write at once (the caller stops
+   * feeding it).
+   */
   constructor(
     path: string,
-    append: boolean,
+    how: { create: true } | { append: number },
     private readonly onError: (err: Error) => void,
   ) {
-    open(path, append ? 'a' : 'w', (err, fd) => {
+    const { O_WRONLY, O_CREAT, O_EXCL, O_APPEND, O_NOFOLLOW } = constants;
+    open(path, 'create' in how ? O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW : O_WRONLY | O_APPEND | O_NOFOLLOW, 0o644, (err, fd) => {
       if (err) return this.fail(err);
       this.fd = fd;
-      this.busy = false;
-      this.flush();
+      if ('create' in how) return this.opened();
+      fstat(fd, (statErr, stats) => {
+        if (statErr) return this.fail(statErr);
+        if (!stats.isFile() || stats.nlink !== 1 || stats.size !== how.append) {
+          return this.fail(Object.assign(new Error(`${path} changed under dpull`), { code: 'ECHANGED' }));
+        }
+        this.opened();
+      });
     });
+  }
+
+  private opened(): void {
+    this.busy = false;
+    this.flush();
   }
 
   /** Queues a chunk; false when enough is waiting that the caller should pause until `onDrain`. */

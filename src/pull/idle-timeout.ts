@@ -10,7 +10,11 @@ export class IdleTimeout {
   private readonly controller = new AbortController();
   private timer: NodeJS.Timeout | undefined;
 
-  constructor(private readonly ms: number | undefined) {
+  /** `what`: who went silent, in the message (`the engine`, `the registry ghcr.io`). */
+  constructor(
+    private readonly ms: number | undefined,
+    private readonly what = 'the engine',
+  ) {
     this.touch();
   }
 
@@ -26,7 +30,7 @@ export class IdleTimeout {
     }
     this.timer = setTimeout(() => {
       const waited = this.ms! < 1000 ? `${this.ms}ms` : formatDuration(this.ms! / 1000);
-      this.controller.abort(pullError(`nothing from the engine for ${waited} (--timeout); the pull was cancelled`));
+      this.controller.abort(pullError(`nothing from ${this.what} for ${waited} (--timeout); the pull was cancelled`));
     }, this.ms);
   }
 

@@ -7,6 +7,7 @@ import type { PullEvent } from '../decode/pull-event.js';
 import { formatReference, type ImageReference } from '../reference/reference.js';
 import { RegistryClient, credentialsFromHeader } from '../registry/registry-client.js';
 import { resolveImage, type Descriptor } from '../registry/manifest.js';
+import { platformPart } from '../registry/descriptor.js';
 import { fetchBlob } from '../registry/blob-fetch.js';
 import type { OutputTarget } from '../output/destination.js';
 import { OciLayout } from '../output/oci-layout.js';
@@ -48,16 +49,8 @@ export function defaultCacheDir(env: Record<string, string | undefined> = proces
   return join(base, 'dpull');
 }
 
-// Pulls into one layout add to one index.json: one at a time there.
-const indexWrites = new Map<string, Promise<unknown>>();
-function serialized<T>(key: string, work: () => T | Promise<T>): Promise<T> {
-  const next = (indexWrites.get(key) ?? Promise.resolve()).catch(() => {}).then(work);
-  indexWrites.set(key, next);
-  return next;
-}
-
-const layerId = (digest: string) => digest.replace(/^sha256:/, '').slice(0, 12);
-const layer = (blob: Descriptor, phase: 'pending' | 'downloading' | 'complete' | 'exists', status: string, current?: number): PullEvent => ({
+const layerId = (digest: string) => digest.replace(/^sha\d+:/, '').slice(0, 12);
+const layer = (blob: Descriptor, phase: 'pending' | 'waiting' | 'downloading' | 'complete' | 'exists', status: string, current?: number): PullEvent => ({
   type: 'layer',
   id: layerId(blob.digest),
   phase,
@@ -73,7 +66,7 @@ const layer = (blob: Descriptor, phase: 'pending' | 'downloading' | 'complete' |
  */
 export async function streamRegistryPull(options: RegistryPullOptions, onBatch: (events: PullEvent[]) => void): Promise<void> {
   const { reference: ref, output } = options;
-  const idle = new IdleTimeout(options.idleTimeoutMs);
+  const idle = new IdleTimeout(options.idleTimeoutMs, `the registry ${ref.domain}`);
   const signal = options.signal ? AbortSignal.any([options.signal, idle.signal]) : idle.signal;
   setMaxListeners(64, signal); // a listener per request in flight: many blobs at once are no leak
   const insecure = options.insecureRegistries?.includes(ref.domain) === true;
@@ -91,7 +84,9 @@ export async function streamRegistryPull(options: RegistryPullOptions, onBatch: 
     onBatch([{ type: 'pulling', repository: ref.path, tag: ref.digest ?? ref.tag ?? 'latest' }]);
     layout.open();
     const already = !archive && layout.named(name)?.digest === image.manifest.digest;
-    onBatch(image.layers.map((blob) => layer(blob, 'pending', 'Pulling fs layer')));
+    // A layer listed twice (a valid image may) is one blob: fetched once, one row.
+    const layers = [...new Map(image.layers.map((blob): [string, Descriptor] => [blob.digest, blob])).values()];
+    onBatch(layers.map((blob) => layer(blob, 'pending', 'Pulling fs layer')));
     const limit = pLimit(blobsAtOnce());
     const fetch = (blob: Descriptor, shown: boolean) =>
       limit(async () => {
@@ -99,18 +94,26 @@ export async function streamRegistryPull(options: RegistryPullOptions, onBatch: 
           if (shown) onBatch([layer(blob, 'exists', 'Already exists')]);
           return;
         }
-        await fetchBlob(client, ref.path, blob, layout.blobPath(blob.digest), (bytes) => {
-          idle.touch();
-          if (shown) onBatch([layer(blob, 'downloading', 'Downloading', bytes)]);
-        });
-        if (shown) onBatch([layer(blob, 'complete', 'Pull complete')]);
+        const got = await fetchBlob(
+          client,
+          ref.path,
+          blob,
+          layout.blobPath(blob.digest),
+          (bytes) => {
+            idle.touch();
+            if (shown) onBatch([layer(blob, 'downloading', 'Downloading', bytes)]);
+          },
+          // Another pull (this process's or another's) is fetching it into the same folder.
+          () => shown && onBatch([layer(blob, 'waiting', 'Waiting')]),
+        );
+        if (shown) onBatch([got === 'present' ? layer(blob, 'exists', 'Already exists') : layer(blob, 'complete', 'Pull complete')]);
       });
-    await Promise.all([fetch(image.config, false), ...image.layers.map((blob) => fetch(blob, true))]);
+    await Promise.all([fetch(image.config, false), ...layers.map((blob) => fetch(blob, true))]);
     // The manifest (and the index it was chosen from) byte for byte: its digest is the registry's.
     layout.writeBlob(image.manifest.digest, image.manifest.bytes);
     if (image.index !== undefined) layout.writeBlob(image.index.digest, image.index.bytes);
-    // A single-platform image says its platform in its config.
-    const config = JSON.parse(readFileSync(layout.blobPath(image.config.digest), 'utf8')) as { os?: string; architecture?: string; variant?: string; rootfs?: { diff_ids?: string[] } };
+    // A single-platform image says its platform in its config (verified, and at most MAX_CONFIG_BYTES).
+    const config = parseConfig(readFileSync(layout.blobPath(image.config.digest), 'utf8'), image.config.digest);
     const platform = image.index !== undefined ? image.platform : formatPlatform(config);
     if (image.index === undefined && options.platform !== undefined && options.platform !== platform) {
       throw pullError(`${ref.domain}/${ref.path} is an image for ${platform} only, not ${options.platform}`);
@@ -119,7 +122,7 @@ export async function streamRegistryPull(options: RegistryPullOptions, onBatch: 
     const manifest: Descriptor = { mediaType: image.manifest.mediaType, digest: image.manifest.digest, size: image.manifest.bytes.length, platform: { os, architecture, ...(variant && { variant }) } };
     const inArchive = (d: { digest: string }) => `blobs/${d.digest.replace(':', '/')}`;
     const contents: ArchiveContents = {
-      blobs: [image.config, ...image.layers, image.manifest].map((d): [string, string] => [inArchive(d), layout.blobPath(d.digest)]),
+      blobs: [image.config, ...layers, image.manifest].map((d): [string, string] => [inArchive(d), layout.blobPath(d.digest)]),
       index: OciLayout.indexOf(manifest, name),
       ...(output.kind !== 'oci-archive' && {
         docker: { Config: inArchive(image.config), RepoTags: ref.tag !== undefined ? [name.replace(/@.*$/, '')] : [], Layers: image.layers.map(inArchive) },
@@ -128,7 +131,7 @@ export async function streamRegistryPull(options: RegistryPullOptions, onBatch: 
     const digest = image.index?.digest ?? image.manifest.digest; // what the user asked for: the index, if there was one
     if (output.kind === 'load') {
       // Through the client, into the engine: the engine never talks to the registry.
-      const diffIds = config.rootfs?.diff_ids ?? [];
+      const diffIds = config.diffIds;
       const layerOfDiffId = new Map(diffIds.map((diffId, i): [string, string] => [diffId, layerId(image.layers[i]?.digest ?? '')]));
       onBatch([{ type: 'digest', digest }]);
       const { loadIntoEngine } = await import('./load-into-engine.js');
@@ -136,7 +139,7 @@ export async function streamRegistryPull(options: RegistryPullOptions, onBatch: 
       return;
     }
     if (archive) await packArchive(output.path, contents);
-    else await serialized(layoutDir, () => layout.name(manifest, name));
+    else await layout.name(manifest, name, signal);
     onBatch([
       { type: 'digest', digest },
       already
@@ -145,7 +148,7 @@ export async function streamRegistryPull(options: RegistryPullOptions, onBatch: 
       {
         type: 'image',
         id: image.config.digest,
-        size: image.config.size + image.layers.reduce((sum, l) => sum + l.size, 0),
+        size: image.config.size + layers.reduce((sum, l) => sum + l.size, 0),
         platform,
         ...(image.rateLimit !== undefined && { rateLimit: { registry: ref.domain, ...image.rateLimit } }),
       },
@@ -162,4 +165,20 @@ export async function streamRegistryPull(options: RegistryPullOptions, onBatch: 
     idle.stop();
     client.close();
   }
+}
+
+/** What dpull reads of an image's config: its platform (plain words only) and its layers' diff IDs. */
+function parseConfig(text: string, digest: string): { os?: string; architecture?: string; variant?: string; diffIds: string[] } {
+  let config: { os?: unknown; architecture?: unknown; variant?: unknown; rootfs?: { diff_ids?: unknown } };
+  try {
+    config = JSON.parse(text);
+  } catch {
+    throw pullError(`the image's config (${digest}) is not JSON`);
+  }
+  if (typeof config !== 'object' || config === null) throw pullError(`the image's config (${digest}) is not a JSON object`);
+  const diffIds = Array.isArray(config.rootfs?.diff_ids) ? config.rootfs.diff_ids.filter((d): d is string => typeof d === 'string') : [];
+  const os = platformPart(config.os);
+  const architecture = platformPart(config.architecture);
+  const variant = platformPart(config.variant);
+  return { ...(os && { os }), ...(architecture && { architecture }), ...(variant && { variant }), diffIds };
 }

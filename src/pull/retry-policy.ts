@@ -26,7 +26,7 @@ const PASSING: RegExp[] = [
   /i\/o timeout|TLS handshake timeout|context deadline exceeded|Client\.Timeout exceeded|: timed out$/i,
   /no route to host|network is unreachable/i,
   // dpull's own words for an engine that went silent (--timeout) or whose stream broke off.
-  /nothing from the engine for .* \(--timeout\)/,
+  /nothing from (the engine|the registry \S+) for .* \(--timeout\)/,
   /was lost before the pull finished/,
 ];
 

@@ -1,50 +1,71 @@
 import type { Hash } from 'node:crypto';
 import { crypto } from '../builtins.js';
-import { statSync } from 'node:fs';
-import type { IncomingMessage } from 'node:http';
+import { closeSync, constants, fstatSync, lstatSync, openSync, readSync } from 'node:fs';
 import { DpullError, pullError } from '../errors.js';
-import type { Descriptor } from './manifest.js';
-import type { RegistryClient } from './registry-client.js';
+import type { Descriptor } from './descriptor.js';
+import { statusText, type RegistryClient, type RegistryResponse } from './registry-client.js';
 import { monotonicMs } from '../clock.js';
 import { moveFile, removeFile } from '../output/file-moves.js';
-import { readChunks } from '../output/file-reader.js';
+import { lockFile } from '../output/file-lock.js';
 import { FileWriter } from '../output/file-writer.js';
 import { writeFailure } from '../output/write-failure.js';
 
 /** Times a blob whose connection drops is continued in the same run before the pull fails. */
 const CONTINUATIONS = 3;
+const READ_CHUNK = 1 << 20;
 
-/** The bytes a partial file already holds and their hash, read back from disk. */
-async function partialState(partial: string, size: number): Promise<{ bytes: number; hash: Hash }> {
-  const hash = crypto().createHash('sha256');
+/** A regular file at `path` (no symlink), or false. */
+export function isRegularFile(path: string): boolean {
+  try {
+    return lstatSync(path).isFile();
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * What a partial file left by an interrupted pull holds: its bytes and their hash, read from disk
+ * through one descriptor opened without following a symlink. Anything that is not a plain file of
+ * its own (a symlink, a hard link to another file, a folder), or larger than the blob, is removed
+ * and the blob starts from zero.
+ */
+async function partialState(partial: string, size: number, algorithm: string): Promise<{ bytes: number; hash: Hash }> {
+  const hash = crypto().createHash(algorithm);
+  let fd: number;
+  try {
+    fd = openSync(partial, constants.O_RDONLY | constants.O_NOFOLLOW);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') await removeFile(partial);
+    return { bytes: 0, hash };
+  }
   let bytes = 0;
   try {
-    bytes = statSync(partial).size;
+    const stats = fstatSync(fd);
+    if (!stats.isFile() || stats.nlink !== 1 || stats.size > size) throw new Error('not ours to continue');
+    const buffer = Buffer.allocUnsafe(READ_CHUNK);
+    for (let n; (n = readSync(fd, buffer, 0, READ_CHUNK, bytes)) > 0; bytes += n) hash.update(buffer.subarray(0, n));
+    if (bytes !== stats.size) throw new Error('changed while read');
   } catch {
-    return { bytes: 0, hash };
-  }
-  if (bytes > size && size >= 0) {
+    closeSync(fd);
     await removeFile(partial);
-    return { bytes: 0, hash };
+    return { bytes: 0, hash: crypto().createHash(algorithm) };
   }
-  if (bytes > 0) {
-    await readChunks(partial, (chunk) => {
-      hash.update(chunk);
-    });
-  }
+  closeSync(fd);
+  if (bytes === 0) await removeFile(partial); // made anew (O_EXCL) below
   return { bytes, hash };
 }
 
 /**
- * Writes the response to the partial file, handing each chunk to `onChunk` first. If the
- * connection drops, what arrived is still written out in full (the file ended, not destroyed)
- * before the failure is passed on: the next attempt continues from the bytes on disk, and none is
- * fetched twice.
+ * Writes the response to the partial file (appending to the `from` bytes it holds), handing each
+ * chunk to `onChunk` first; never more than `limit` bytes in all: a body longer than its
+ * descriptor is cut there and the pull fails. If the connection drops, what arrived is still
+ * written out in full before the failure is passed on: the next attempt continues from there.
  */
-function writeAll(response: IncomingMessage, partial: string, append: boolean, onChunk: (chunk: Buffer) => void): Promise<void> {
+function writeAll(response: RegistryResponse, partial: string, from: number, limit: number, onChunk: (chunk: Buffer) => void): Promise<void> {
   return new Promise((resolve, reject) => {
     let settled = false;
-    const file = new FileWriter(partial, append, (err) => {
+    let written = from;
+    const file = new FileWriter(partial, from > 0 ? { append: from } : { create: true }, (err) => {
       settled = true;
       response.destroy();
       reject(err);
@@ -55,11 +76,17 @@ function writeAll(response: IncomingMessage, partial: string, append: boolean, o
       response.removeListener('data', onData);
       file.end().then(() => (broken === undefined ? resolve() : reject(broken)), reject);
     };
-    const onData = (chunk: Buffer) => {
+    const onData = (data: Buffer) => {
+      const chunk = written + data.length > limit ? data.subarray(0, limit - written) : data;
+      written += chunk.length;
       onChunk(chunk);
       if (!file.write(chunk)) {
         response.pause();
         file.onDrain(() => response.resume());
+      }
+      if (chunk !== data) {
+        response.destroy();
+        finish(new TooLong());
       }
     };
     response.on('data', onData);
@@ -69,14 +96,19 @@ function writeAll(response: IncomingMessage, partial: string, append: boolean, o
   });
 }
 
+class TooLong extends Error {}
+
 /**
- * Streams a blob to `file` through sha256, never holding it in memory. It is written to
- * `file.partial` and renamed into place only when its digest matches; a mismatch removes the
- * partial file, so nothing unverified is ever kept under a digest's name. A partial file left by
- * an interrupted pull (Ctrl-C, a cut connection, --timeout) is kept and continued with
- * `Range: bytes=N-`, its hash rebuilt from the bytes on disk; a registry that answers 200 or 416
- * to the range gets the whole blob again. A connection that drops mid-blob is continued the same
- * way within the run. `onProgress` gets the bytes so far, at most every 100 ms and at the end.
+ * Streams a blob to `file` through its digest's hash, never holding it in memory, and renames it
+ * into place only when the bytes written match the digest and the size: nothing unverified is
+ * ever kept under a digest's name. One process at a time fetches a blob into a folder (a lock
+ * file beside it; `onWait` is told when another holds it, and the blob it leaves is taken as
+ * it is: resolves `present`). A partial file left by an interrupted pull is continued with
+ * `Range: bytes=N-`, its hash rebuilt from the bytes on disk; if the whole then does not match
+ * (the partial came from elsewhere) it starts again from zero once, blaming no one. A registry
+ * that answers 200 or 416 to the range gets the whole blob again; a connection that drops
+ * mid-blob is continued the same way within the run. `onProgress` gets the bytes so far, at most
+ * every 100 ms and at the end. The digest and size are checked ones (descriptor.ts).
  */
 export async function fetchBlob(
   client: RegistryClient,
@@ -84,25 +116,51 @@ export async function fetchBlob(
   blob: Descriptor,
   file: string,
   onProgress: (bytes: number) => void,
-): Promise<void> {
+  onWait?: () => void,
+): Promise<'fetched' | 'present'> {
   const [algorithm, expected] = blob.digest.split(':');
-  if (algorithm !== 'sha256' || !/^[a-f0-9]{64}$/.test(expected ?? '')) throw pullError(`blob ${blob.digest}: dpull verifies sha256 digests only`);
+  const lock = await lockFile(`${file}.lock`, client.signal, onWait);
+  try {
+    if (isRegularFile(file)) return 'present';
+    await fetchLocked(client, repository, blob, file, algorithm, expected, onProgress);
+    return 'fetched';
+  } finally {
+    lock.release();
+  }
+}
+
+async function fetchLocked(
+  client: RegistryClient,
+  repository: string,
+  blob: Descriptor,
+  file: string,
+  algorithm: string,
+  expected: string,
+  onProgress: (bytes: number) => void,
+): Promise<void> {
   const partial = `${file}.partial`;
+  let restarted = false;
+  const startAgain = async () => {
+    await removeFile(partial);
+    restarted = true;
+  };
   for (let continuation = 0; ; continuation++) {
-    let { bytes, hash } = await partialState(partial, blob.size);
-    if (bytes > 0) onProgress(bytes);
-    if (bytes === blob.size && bytes > 0) {
+    let { bytes, hash } = await partialState(partial, blob.size, algorithm);
+    const resumed = bytes > 0;
+    if (resumed) onProgress(bytes);
+    if (bytes === blob.size && resumed) {
       // All there from before: only the check is left.
       if (hash.digest('hex') === expected) return moveFile(partial, file);
-      await removeFile(partial);
+      if (restarted) throw mismatch(blob, client);
+      await startAgain();
       continue;
     }
     const response = await client.request(`/v2/${repository}/blobs/${blob.digest}`, {
       repository,
-      ...(bytes > 0 && { headers: { Range: `bytes=${bytes}-` } }),
+      ...(resumed && { headers: { Range: `bytes=${bytes}-` } }),
     });
-    const continues = response.statusCode === 206 && new RegExp(`^bytes ${bytes}-`).test(String(response.headers['content-range'] ?? ''));
-    if (bytes > 0 && !continues) {
+    const continues = resumed && response.statusCode === 206 && new RegExp(`^bytes ${bytes}-`).test(String(response.headers['content-range'] ?? ''));
+    if (resumed && !continues) {
       // 200 (the whole blob), 416, or a range that starts elsewhere: from the start.
       response.resume();
       await removeFile(partial);
@@ -110,12 +168,12 @@ export async function fetchBlob(
     }
     if (response.statusCode !== 200 && !continues) {
       response.resume();
-      throw pullError(`${client.domain}: ${response.statusCode} ${response.statusMessage ?? ''} for blob ${blob.digest}`);
+      throw pullError(`${response.from}: ${statusText(response)} for blob ${blob.digest}`);
     }
     let reportedAt = 0;
     try {
       // Hashed and counted as the chunks go by to the file: no stream of its own in between.
-      await writeAll(response, partial, continues, (chunk) => {
+      await writeAll(response, partial, bytes, blob.size, (chunk) => {
         hash.update(chunk);
         bytes += chunk.length;
         const now = monotonicMs();
@@ -125,24 +183,51 @@ export async function fetchBlob(
         }
       });
     } catch (err) {
+      if (err instanceof TooLong) {
+        await removeFile(partial);
+        throw pullError(`blob ${blob.digest} from ${response.from} is longer than the ${blob.size} bytes its manifest says; nothing was kept`);
+      }
       const disk = writeFailure(err, partial);
       if (disk !== undefined) throw disk;
+      if ((err as NodeJS.ErrnoException).code === 'ECHANGED' || (err as NodeJS.ErrnoException).code === 'EEXIST' || (err as NodeJS.ErrnoException).code === 'ELOOP') {
+        // The partial file was changed or replaced under the lock: not ours to trust, from zero.
+        if (restarted) throw pullError(`cannot write ${partial}: it keeps changing under dpull`);
+        await startAgain();
+        continue;
+      }
       // The connection dropped: what arrived is kept; continued from there, a few times.
       if (!client.aborted && continuation < CONTINUATIONS && response.statusCode !== undefined) continue;
       throw err instanceof DpullError ? err : pullError(`the registry ${client.domain} broke off blob ${blob.digest} (what arrived is kept for the next run)`);
     }
-    if (bytes !== blob.size && blob.size >= 0) {
-      if (bytes < blob.size && continuation < CONTINUATIONS) continue; // cut short: continue it
-      await removeFile(partial);
-      throw pullError(`blob ${blob.digest} has ${bytes} bytes, not the ${blob.size} its manifest says; nothing was kept`);
+    if (bytes < blob.size) {
+      if (continuation < CONTINUATIONS) continue; // cut short: continue it
+      throw pullError(`blob ${blob.digest} from ${response.from} ended at ${bytes} of its ${blob.size} bytes (what arrived is kept for the next run)`);
     }
     const actual = hash.digest('hex');
-    if (actual !== expected) {
+    // What was hashed is what this process wrote to a file only it writes; the file must hold exactly that much.
+    if (actual !== expected || !holds(partial, blob.size)) {
+      if (resumed && !restarted) {
+        await startAgain();
+        continue;
+      }
       await removeFile(partial);
-      throw pullError(`blob ${blob.digest} does not match its digest (got sha256:${actual}); nothing was kept`);
+      throw mismatch(blob, client, `${algorithm}:${actual}`);
     }
     onProgress(bytes);
     await moveFile(partial, file);
     return;
   }
 }
+
+/** True when `path` is a regular file of exactly `size` bytes. */
+function holds(path: string, size: number): boolean {
+  try {
+    const stats = lstatSync(path);
+    return stats.isFile() && stats.size === size;
+  } catch {
+    return false;
+  }
+}
+
+const mismatch = (blob: Descriptor, client: RegistryClient, got?: string) =>
+  pullError(`blob ${blob.digest} from ${client.domain} does not match its digest${got !== undefined ? ` (got ${got})` : ''}; nothing was kept`);

@@ -2,6 +2,7 @@ import http from 'node:http';
 import { DpullError, ExitCode, pullError } from '../errors.js';
 import { rememberSecret } from '../secrets.js';
 import { sanitize } from '../sanitize.js';
+import { clip } from './descriptor.js';
 import { https } from '../builtins.js';
 
 /** What the user may send a registry: a password, or an identity token (refresh token). */
@@ -21,6 +22,9 @@ export interface RegistryRequest {
 }
 
 const TIMEOUT_MS = 30_000;
+
+/** A registry's answer, and the host that gave it (after redirects, not always the registry). */
+export type RegistryResponse = http.IncomingMessage & { from: string };
 const MAX_REDIRECTS = 5;
 
 /** Credentials from the engine's `X-Registry-Auth` value (base64url JSON), for a registry asked directly. */
@@ -70,7 +74,8 @@ export class RegistryClient {
     this.signal = options.signal;
   }
 
-  private readonly signal: AbortSignal | undefined;
+  /** Aborts every request (Ctrl-C, --timeout). */
+  readonly signal: AbortSignal | undefined;
 
   /** The pull was aborted (Ctrl-C, --timeout): nothing more is asked. */
   get aborted(): boolean {
@@ -84,7 +89,7 @@ export class RegistryClient {
   }
 
   /** Sends a request for `path` (`/v2/…`), authenticating as the registry asks; resolves with the response. */
-  async request(path: string, req: RegistryRequest): Promise<http.IncomingMessage> {
+  async request(path: string, req: RegistryRequest): Promise<RegistryResponse> {
     const scope = `repository:${req.repository}:pull`;
     let response = await this.send(new URL(path, this.base), req, this.authorization(scope));
     if (response.statusCode === 401) {
@@ -117,7 +122,10 @@ export class RegistryClient {
       return this.basic();
     }
     if (challenge?.scheme !== 'bearer' || !challenge.params.realm) return undefined;
-    const realm = new URL(challenge.params.realm);
+    const realm = URL.canParse(challenge.params.realm) ? new URL(challenge.params.realm) : undefined;
+    if (realm === undefined || (realm.protocol !== 'https:' && realm.protocol !== 'http:')) {
+      throw pullError(`${this.domain} names a token service that is not an http or https address ("${clip(challenge.params.realm)}")`);
+    }
     if (challenge.params.service) realm.searchParams.set('service', challenge.params.service);
     realm.searchParams.set('scope', scope);
     const basic = this.basic();
@@ -135,7 +143,7 @@ export class RegistryClient {
   }
 
   private async readJson(response: http.IncomingMessage): Promise<Record<string, unknown> | undefined> {
-    const body = await readAll(response, 1 << 20);
+    const body = await readAll(response, 1 << 20, `the token from ${this.domain}'s token service`);
     if (response.statusCode !== 200) return undefined;
     try {
       return JSON.parse(body.toString('utf8')) as Record<string, unknown>;
@@ -149,13 +157,13 @@ export class RegistryClient {
     return pullError(`${this.domain} denied access to ${sanitize(path.replace(/^\/v2\//, ''))} ${who}`);
   }
 
-  /** One request, redirects followed (blob storage: without the Authorization header on another host). */
-  private send(url: URL, req: RegistryRequest, authorization: string | undefined, method?: 'POST', body?: string, hops = 0): Promise<http.IncomingMessage> {
+  /** One request, redirects followed (blob storage: without the Authorization header on another origin). */
+  private send(url: URL, req: RegistryRequest, authorization: string | undefined, method?: 'POST', body?: string, hops = 0, origin = url.origin): Promise<RegistryResponse> {
     return new Promise((resolve, reject) => {
       const headers: Record<string, string> = { 'User-Agent': 'dpull', ...req.headers };
       // Credentials go where they were meant to (the registry, its token realm); a redirect to
-      // another host (blob storage) gets none.
-      if (authorization !== undefined && (hops === 0 || url.host === this.base.host)) headers.Authorization = authorization;
+      // another origin (blob storage, or the same host in plain HTTP) gets none.
+      if (authorization !== undefined && url.origin === origin) headers.Authorization = authorization;
       if (body !== undefined) headers['Content-Type'] = 'application/x-www-form-urlencoded';
       const secure = url.protocol === 'https:';
       const request = (secure ? https() : http).request(url, {
@@ -166,13 +174,23 @@ export class RegistryClient {
         ...(this.signal !== undefined && { signal: this.signal }),
       });
       request.on('response', (response) => {
+        const answered = Object.assign(response, { from: url.host });
         const location = response.headers.location;
         if (response.statusCode !== undefined && [301, 302, 303, 307, 308].includes(response.statusCode) && location !== undefined) {
           response.resume();
-          if (hops >= MAX_REDIRECTS) return reject(pullError(`${this.domain}: too many redirects for ${url.pathname}`));
-          return resolve(this.send(new URL(location, url), req, authorization, method, body, hops + 1));
+          if (hops >= MAX_REDIRECTS) return reject(pullError(`${this.domain}: too many redirects for ${clip(url.pathname)}`));
+          let next: URL;
+          try {
+            next = new URL(location, url);
+          } catch {
+            return reject(pullError(`${url.host} redirected ${clip(url.pathname)} to an invalid address`));
+          }
+          if (next.protocol !== 'http:' && next.protocol !== 'https:') {
+            return reject(pullError(`${url.host} redirected ${clip(url.pathname)} to a ${clip(next.protocol, 20)} address; dpull follows http and https only`));
+          }
+          return resolve(this.send(next, req, authorization, method, body, hops + 1, origin));
         }
-        resolve(response);
+        resolve(answered);
       });
       if (req.whileWaiting !== undefined) request.once('finish', req.whileWaiting);
       request.on('timeout', () => request.destroy(Object.assign(new Error('timed out'), { code: 'ETIMEDOUT' })));
@@ -206,13 +224,19 @@ function describe(err: NodeJS.ErrnoException): string {
   }
 }
 
-/** A whole (small) body. */
-export async function readAll(response: http.IncomingMessage, limit: number): Promise<Buffer> {
+/** `404 Not Found`: a response's status, its reason phrase made printable and short. */
+export const statusText = (response: http.IncomingMessage) => `${response.statusCode} ${clip(response.statusMessage ?? '', 60)}`.trim();
+
+/** A whole (small) body; `what` names it when it is larger than `limit`. */
+export async function readAll(response: http.IncomingMessage, limit: number, what: string): Promise<Buffer> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of response) {
     size += chunk.length;
-    if (size > limit) throw pullError(`an answer of more than ${limit} bytes where a small one was expected`);
+    if (size > limit) {
+      response.destroy();
+      throw pullError(`${what} is larger than ${limit >= 1 << 20 ? `${limit / (1 << 20)} MiB` : `${limit} bytes`}: dpull reads no more of it`);
+    }
     chunks.push(chunk as Buffer);
   }
   return Buffer.concat(chunks);

@@ -171,7 +171,7 @@ describe('failures leave nothing that looks whole', () => {
     const dir = join(scratchDir('dpull-oci-'), 'layout');
     const run = await runDpull(['-o', `oci:${dir}`, `${s.registry}/${pushed.corrupt}`], noEngine);
     expect(run.code).toBe(1);
-    expect(run.stderr.trimEnd().split('\n').at(-1)).toMatch(new RegExp(`^dpull: blob ${pushed.corruptLayer} does not match its digest \\(got sha256:[0-9a-f]{64}\\); nothing was kept$`));
+    expect(run.stderr.trimEnd().split('\n').at(-1)).toMatch(new RegExp(`^dpull: blob ${pushed.corruptLayer} from ${s.registry} does not match its digest \\(got sha256:[0-9a-f]{64}\\); nothing was kept$`));
     expect(existsSync(join(dir, 'blobs', ...pushed.corruptLayer.split(':')))).toBe(false);
     expect(readdirSync(join(dir, 'blobs', 'sha256')).filter((f) => f.endsWith('.partial'))).toEqual([]);
     expect(existsSync(join(dir, 'index.json'))).toBe(false);
@@ -191,7 +191,7 @@ describe('failures leave nothing that looks whole', () => {
   // A path through a file cannot be written even by root (the tests' user): ENOTDIR.
   test.each([
     ['a layout', (f: string) => ['-o', `oci:${f}/layout`], (f: string) => `${f}/layout/blobs/sha256`, ''],
-    ['an archive', (f: string) => ['-o', `docker-archive:${f}/a.tar`], (f: string) => `${f}/a.tar.partial`, ''],
+    ['an archive', (f: string) => ['-o', `docker-archive:${f}/a.tar`], (f: string) => `${f}/a.tar`, ''],
     ['the cache folder an archive is made in', (f: string) => ['--cache-dir', f, '-o', `docker-archive:${f}.tar`], (f: string) => `${f}/layout/blobs/sha256`,
       " (dpull's cache folder, where archives are made from: --cache-dir or XDG_CACHE_HOME moves it)"],
   ])('%s where nothing can be written: one line naming the path, exit 1, nothing left', async (_, args, failing, hint) => {
