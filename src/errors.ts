@@ -1,3 +1,5 @@
+import { redact } from './secrets.js';
+
 /** Exit codes, one per kind of failure the user can act on differently. */
 export const ExitCode = {
   ok: 0,
@@ -12,7 +14,9 @@ export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
 
 /**
  * An error whose message is fit to show the user as one line, carrying the exit code the CLI
- * ends with. Anything else that reaches the top is a bug and is reported as such.
+ * ends with; no credential dpull holds is in it, whatever text it was made from (a library caller
+ * gets it as the command prints it). Anything else that reaches the top is a bug and is reported
+ * as such.
  */
 export class DpullError extends Error {
   constructor(
@@ -20,7 +24,7 @@ export class DpullError extends Error {
     readonly exitCode: ExitCodeValue,
     options?: { cause?: unknown },
   ) {
-    super(message, options);
+    super(redact(message), options);
     this.name = 'DpullError';
   }
 }

@@ -11,6 +11,7 @@ import type { DisplayOptions, Outcome } from '../render/renderer-interface.js';
 import { ExitCode } from '../errors.js';
 import { checkOutputFor } from '../output/destination.js';
 import { sanitize } from '../sanitize.js';
+import { redactingStream } from './redacting-stream.js';
 
 /** The signals that end a pull, and the exit code each gives (128 + its number). */
 const ENDING_SIGNALS = { SIGINT: ExitCode.interrupted, SIGTERM: ExitCode.terminated, SIGHUP: 129, SIGQUIT: 131 } as const;
@@ -55,7 +56,8 @@ function pullOptions(options: CliOptions, env: NodeJS.ProcessEnv): PullOptions {
 }
 
 /** Runs the dpull command; resolves with the exit code. Never throws. */
-export async function runCli(args: string[], io: CliIO): Promise<number> {
+export async function runCli(args: string[], given: CliIO): Promise<number> {
+  const io = { ...given, stdout: redactingStream(given.stdout), stderr: redactingStream(given.stderr) };
   const printError = (message: string) => io.stderr.write(`dpull: ${sanitize(message)}\n`);
   let options: CliOptions;
   try {

@@ -128,8 +128,11 @@ export function requestEngine(address: EngineAddress, req: EngineRequest): Promi
     });
     if (req.body === undefined) request.end();
     else {
-      req.body.on('error', (err) => request.destroy(err));
-      req.body.pipe(request);
+      const body = req.body;
+      body.on('error', (err) => request.destroy(err));
+      // An engine that hangs up mid-upload: the body stops being made (and read from disk).
+      request.on('error', () => body.destroy());
+      body.pipe(request);
     }
   });
 }

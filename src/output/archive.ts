@@ -34,6 +34,7 @@ export async function archiveStream(contents: ArchiveContents): Promise<Readable
     new Promise<void>((resolve, reject) => {
       if (Buffer.isBuffer(source)) return pack.entry({ name, size, mtime: new Date(0) }, source, (err) => (err ? reject(err) : resolve()));
       const entry = pack.entry({ name, size, mtime: new Date(0) }, (err) => (err ? reject(err) : resolve()));
+      entry.on('error', reject); // the archive destroyed under it (an engine that hung up mid-load)
       // The next chunk is read once the entry has taken this one.
       readChunks(source, (chunk) => (entry.write(chunk) ? undefined : new Promise<void>((drained) => entry.once('drain', drained)))).then(
         () => entry.end(undefined),

@@ -13,7 +13,7 @@ export class IdleTimeout {
   /** `what`: who went silent, in the message (`the engine`, `the registry ghcr.io`). */
   constructor(
     private readonly ms: number | undefined,
-    private readonly what = 'the engine',
+    private what = 'the engine',
   ) {
     this.touch();
   }
@@ -32,6 +32,12 @@ export class IdleTimeout {
       const waited = this.ms! < 1000 ? `${this.ms}ms` : formatDuration(this.ms! / 1000);
       this.controller.abort(pullError(`nothing from ${this.what} for ${waited} (--timeout); the pull was cancelled`));
     }, this.ms);
+  }
+
+  /** Who is waited on from now (a pull that loads into an engine after the registry). */
+  waitingOn(what: string): void {
+    this.what = what;
+    this.touch();
   }
 
   stop(): void {

@@ -8,6 +8,7 @@ import type { PullEvent } from '../decode/pull-event.js';
 import { archiveStream, type ArchiveContents } from '../output/archive.js';
 import { pullError } from '../errors.js';
 import { sanitize } from '../sanitize.js';
+import { clip } from '../registry/descriptor.js';
 
 interface LoadMessage {
   status?: unknown;
@@ -26,20 +27,29 @@ interface LoadMessage {
  */
 export async function loadIntoEngine(
   engine: EngineAddress,
-  name: string,
+  /**
+   * The image: its name, and the IDs it may have in the engine (the config's digest in the
+   * classic store and podman, the manifest's or index's in the containerd store).
+   */
+  image: { name: string; ids: string[] },
   contents: ArchiveContents,
   /** Each layer's diff ID (uncompressed digest) → the id its row has on screen. */
   layerOfDiffId: Map<string, string>,
   onBatch: (events: PullEvent[]) => void,
-  signal?: AbortSignal,
+  options: { signal?: AbortSignal; onActivity?: () => void } = {},
 ): Promise<void> {
+  const { name } = image;
+  const { signal, onActivity = () => {} } = options;
   const apiVersion = await negotiateApiVersion(engine, signal);
+  onActivity();
   onBatch([{ type: 'message', message: `Loading into the engine at ${engine.url}` }]);
+  const body = await archiveStream(contents);
+  body.on('data', onActivity); // the upload moving is life (an engine reads it as it loads)
   const response = await requestEngine(engine, {
     method: 'POST',
     path: `/v${apiVersion}/images/load?quiet=0`,
     headers: { 'Content-Type': 'application/x-tar' },
-    body: await archiveStream(contents),
+    body,
     ...(signal !== undefined && { signal }),
   });
   if (response.statusCode !== 200) throw pullError(errorMessage(response.statusCode, await readBody(response)));
@@ -52,7 +62,13 @@ export async function loadIntoEngine(
       const text = typeof message.errorDetail?.message === 'string' ? message.errorDetail.message : String(message.error ?? '');
       throw pullError(sanitize(text) || 'the engine could not load the image');
     }
-    if (typeof message.stream === 'string' && /^Loaded image/.test(message.stream)) loaded = sanitize(message.stream.trim());
+    if (typeof message.stream === 'string' && /^Loaded image/.test(message.stream)) {
+      // Only the image dpull sent: by its name, or by its ID where it has no tag.
+      const said = message.stream.trim();
+      const names = said.replace(/^Loaded image(\(s\))?( ID)?: */, '').split(/[,\s]+/);
+      if (names.includes(name.replace(/@.*$/, '')) || image.ids.some((id) => names.includes(id))) loaded = sanitize(said);
+      else throw pullError(`the engine at ${engine.url} says "${clip(said)}", not the image dpull sent (${name})`);
+    }
     if (message.status === 'Loading layer' && typeof message.id === 'string') {
       const id = [...layerOfDiffId].find(([diffId]) => diffId.replace('sha256:', '').startsWith(message.id as string))?.[1];
       const current = message.progressDetail?.current;
@@ -62,13 +78,19 @@ export async function loadIntoEngine(
       onBatch([{ type: 'layer', id, phase: 'extracting', status: 'Loading layer', ...(typeof current === 'number' && typeof total === 'number' && total > 0 && { current, total }) }]);
     }
   };
-  for await (const chunk of response) for (const message of decoder.push(chunk as Buffer)) handle(message);
+  for await (const chunk of response) {
+    onActivity();
+    for (const message of decoder.push(chunk as Buffer)) handle(message);
+  }
   decoder.end();
   if (loaded === undefined) throw pullError(`the engine at ${engine.url} did not say it loaded ${name}`);
   onBatch([
     ...[...layerOfDiffId.values()].map((id): PullEvent => ({ type: 'layer', id, phase: 'complete', status: 'Loaded' })),
     { type: 'status', message: `${loaded} into the engine at ${engine.url}`, upToDate: false },
   ]);
-  const image = await lookUpImage(engine, apiVersion, name, false, signal);
-  onBatch([{ type: 'image', ...(image ?? { warning: `the engine lists no image ${name} after loading it` }) }]);
+  const held = await lookUpImage(engine, apiVersion, name, false, signal);
+  if (held?.id !== undefined && !image.ids.includes(held.id)) {
+    throw pullError(`the engine at ${engine.url} holds ${clip(held.id)} under ${name} after the load, not the image dpull sent (${image.ids[0]})`);
+  }
+  onBatch([{ type: 'image', ...(held ?? { warning: `the engine lists no image ${name} after loading it` }) }]);
 }

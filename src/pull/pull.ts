@@ -13,6 +13,7 @@ import { configDir, readDockerConfig } from '../engine/docker-config.js';
 import { resolveAuth } from '../engine/registry-auth.js';
 import type { Environment } from '../environment.js';
 import { monotonicMs } from '../clock.js';
+import { rememberRegistryAuth } from '../secrets.js';
 
 export type { PullResult };
 
@@ -151,6 +152,7 @@ export function startPull(prepared: PreparedPull | { error: unknown }, options: 
         ...(options.signal !== undefined && { signal: options.signal }),
         ...(options.timeout !== undefined && { timeoutMs: options.timeout }),
       }));
+    rememberRegistryAuth(registryAuth); // a library caller's own value too: never printed
     const request = {
       engine,
       name: reference.name,

@@ -135,7 +135,8 @@ export async function streamRegistryPull(options: RegistryPullOptions, onBatch: 
       const layerOfDiffId = new Map(diffIds.map((diffId, i): [string, string] => [diffId, layerId(image.layers[i]?.digest ?? '')]));
       onBatch([{ type: 'digest', digest }]);
       const { loadIntoEngine } = await import('./load-into-engine.js');
-      await loadIntoEngine(options.engine!, name, contents, layerOfDiffId, onBatch, signal);
+      idle.waitingOn(`the engine at ${options.engine!.url}`);
+      await loadIntoEngine(options.engine!, { name, ids: [image.config.digest, image.manifest.digest, ...(image.index ? [image.index.digest] : [])] }, contents, layerOfDiffId, onBatch, { signal, onActivity: () => idle.touch() });
       return;
     }
     if (archive) await packArchive(output.path, contents);

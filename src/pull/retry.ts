@@ -2,6 +2,10 @@ import { DpullError, ExitCode } from '../errors.js';
 import type { PullEvent, RateLimitWords } from '../decode/pull-event.js';
 import { backoffMs, classifyFailure } from './retry-policy.js';
 import type { RateLimit } from '../registry/rate-limit.js';
+import { formatDuration } from '../units.js';
+
+/** The longest a registry's Retry-After is waited; one asking for more fails at once, saying when. */
+export const MAX_RETRY_AFTER_SECONDS = 600;
 
 /** How often to try a pull and how long to wait first (then twice as long each time, at most 60 s). */
 export interface RetryOptions {
@@ -59,6 +63,15 @@ export async function withRetries<T>(attempt: () => Promise<T>, options: RetryOp
         if (limit !== undefined) {
           const { retryAfterSeconds, ...words } = limit;
           rateLimit = words;
+          if (retryAfterSeconds !== undefined && retryAfterSeconds > MAX_RETRY_AFTER_SECONDS) {
+            const when = Date.now() + retryAfterSeconds * 1000;
+            const at = when <= 8.64e15 ? new Date(when).toISOString().replace(/\.\d+Z$/, 'Z') : 'a date past any calendar';
+            throw new DpullError(
+              `${err.message}; the registry asks to wait ${formatDuration(retryAfterSeconds)} (Retry-After), more than dpull waits (${formatDuration(MAX_RETRY_AFTER_SECONDS)}): try again after ${at}`,
+              ExitCode.pullFailed,
+              { cause: err },
+            );
+          }
           if (retryAfterSeconds !== undefined) delayMs = Math.max(delayMs, retryAfterSeconds * 1000);
         }
       }

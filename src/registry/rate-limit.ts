@@ -21,6 +21,18 @@ const windowOf = (header: string | string[] | undefined) => {
 };
 
 /**
+ * `Retry-After` in seconds from now: delta-seconds (`120`) or an HTTP-date
+ * (`Wed, 21 Oct 2026 07:28:00 GMT`); undefined when it is neither.
+ */
+export function retryAfterSeconds(header: string | string[] | undefined, now = Date.now()): number | undefined {
+  if (typeof header !== 'string') return undefined;
+  const text = header.trim();
+  if (/^\d{1,15}$/.test(text)) return Number(text);
+  const date = /GMT$/.test(text) ? Date.parse(text) : Number.NaN;
+  return Number.isNaN(date) ? undefined : Math.max(0, Math.ceil((date - now) / 1000));
+}
+
+/**
  * Asks the registry itself about its pull limit with a HEAD of the manifest (which Docker Hub
  * does not count against the limit), as the user. Undefined when it cannot be asked.
  */
@@ -39,7 +51,7 @@ export async function askRateLimit(ref: ImageReference, registryAuth: string | u
       ...(number(h['ratelimit-limit']) !== undefined && { limit: number(h['ratelimit-limit']) }),
       ...(number(h['ratelimit-remaining']) !== undefined && { remaining: number(h['ratelimit-remaining']) }),
       ...(windowOf(h['ratelimit-limit']) !== undefined && { windowSeconds: windowOf(h['ratelimit-limit']) }),
-      ...(number(h['retry-after']) !== undefined && { retryAfterSeconds: number(h['retry-after']) }),
+      ...(retryAfterSeconds(h['retry-after']) !== undefined && { retryAfterSeconds: retryAfterSeconds(h['retry-after']) }),
     };
     return Object.keys(limit).length > 0 ? limit : undefined;
   } catch {
