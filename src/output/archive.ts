@@ -85,7 +85,7 @@ export async function packArchive(file: string, contents: ArchiveContents): Prom
     });
     await moveFile(partial, file);
   } catch (err) {
-    await removeFile(partial);
+    await removeFile(partial).catch(() => {}); // (its own failure would hide the one that counts)
     // A write's error names no file: the archive's (a blob file that cannot be read names its own).
     // (This run's temporary name means nothing to the user: the archive's is said.)
     const path = (err as NodeJS.ErrnoException).path;

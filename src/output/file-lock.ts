@@ -1,4 +1,4 @@
-import { closeSync, constants, linkSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, constants, linkSync, lstatSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
 
 // Two dpull processes on one layout or cache must never write the same file: each blob's partial
@@ -51,6 +51,14 @@ function readLock(path: string): string | undefined {
   }
 }
 
+function isSymlink(path: string): boolean {
+  try {
+    return lstatSync(path).isSymbolicLink();
+  } catch {
+    return false;
+  }
+}
+
 /** One try: true when the lock is now ours. */
 function tryLock(path: string): boolean {
   let fd: number;
@@ -73,14 +81,14 @@ function tryLock(path: string): boolean {
  * abandoned; a live owner's lock, taken by a race with another taker, is linked back (link never
  * replaces a file).
  */
-function breakLock(path: string, seen: string): void {
+function breakLock(path: string, seen: string | undefined): void {
   const aside = `${path}.${process.pid}-${Math.random().toString(36).slice(2)}.stale`;
   try {
     renameSync(path, aside);
   } catch {
     return;
   }
-  if (readLock(aside) !== seen) {
+  if (!isSymlink(aside) && readLock(aside) !== seen) {
     try {
       linkSync(aside, path);
     } catch {
@@ -108,6 +116,11 @@ export async function lockFile(path: string, signal?: AbortSignal, onWait?: () =
   for (;;) {
     if (signal?.aborted) throw signal.reason;
     if (tryLock(path)) break;
+    if (isSymlink(path)) {
+      // Never a lock dpull made: planted, and taken away (not followed).
+      breakLock(path, undefined);
+      continue;
+    }
     const content = readLock(path);
     if (content !== undefined && isAbandoned(content)) {
       breakLock(path, content);

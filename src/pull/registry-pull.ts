@@ -67,7 +67,9 @@ const layer = (blob: Descriptor, phase: 'pending' | 'waiting' | 'downloading' | 
 export async function streamRegistryPull(options: RegistryPullOptions, onBatch: (events: PullEvent[]) => void): Promise<void> {
   const { reference: ref, output } = options;
   const idle = new IdleTimeout(options.idleTimeoutMs, `the registry ${ref.domain}`);
-  const signal = options.signal ? AbortSignal.any([options.signal, idle.signal]) : idle.signal;
+  // The first blob that fails stops the others (their requests aborted, their locks released).
+  const failed = new AbortController();
+  const signal = AbortSignal.any([...(options.signal ? [options.signal] : []), idle.signal, failed.signal]);
   setMaxListeners(64, signal); // a listener per request in flight: many blobs at once are no leak
   const insecure = options.insecureRegistries?.includes(ref.domain) === true;
   const client = new RegistryClient(ref.domain, credentialsFromHeader(options.registryAuth), { insecure, signal });
@@ -108,7 +110,7 @@ export async function streamRegistryPull(options: RegistryPullOptions, onBatch: 
         );
         if (shown) onBatch([got === 'present' ? layer(blob, 'exists', 'Already exists') : layer(blob, 'complete', 'Pull complete')]);
       });
-    await Promise.all([fetch(image.config, false), ...layers.map((blob) => fetch(blob, true))]);
+    await allOrNone([fetch(image.config, false), ...layers.map((blob) => fetch(blob, true))], failed);
     // The manifest (and the index it was chosen from) byte for byte: its digest is the registry's.
     layout.writeBlob(image.manifest.digest, image.manifest.bytes);
     if (image.index !== undefined) layout.writeBlob(image.index.digest, image.index.bytes);
@@ -182,4 +184,16 @@ function parseConfig(text: string, digest: string): { os?: string; architecture?
   const architecture = platformPart(config.architecture);
   const variant = platformPart(config.variant);
   return { ...(os && { os }), ...(architecture && { architecture }), ...(variant && { variant }), diffIds };
+}
+
+/**
+ * Waits for every task; the first that fails aborts the rest (with its error as the reason) and
+ * is thrown once all have ended, so that no fetch goes on writing after the pull has failed.
+ */
+async function allOrNone(tasks: Promise<unknown>[], failed: AbortController): Promise<void> {
+  for (const task of tasks) task.catch((err: unknown) => failed.signal.aborted || failed.abort(err));
+  const results = await Promise.allSettled(tasks);
+  if (failed.signal.aborted) throw failed.signal.reason;
+  const rejected = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (rejected !== undefined) throw rejected.reason;
 }

@@ -18,6 +18,8 @@ const LASTING: [RegExp, string][] = [
 ];
 const RATE_LIMITED = /\b429 Too Many Requests\b|toomanyrequests/i;
 const PASSING: RegExp[] = [
+  // dpull's own words for a registry's answer (`HOST: 503 …`): the status, whatever reason phrase came with it.
+  /^\S+: (500|502|503|504|408)\b/,
   /\b5\d\d (Service Unavailable|Bad Gateway|Gateway Timeout|Internal Server Error)\b/,
   /received unexpected HTTP status: 5\d\d/,
   /\b408\b|Request Timeout/,

@@ -85,8 +85,8 @@ function writeAll(response: RegistryResponse, partial: string, from: number, lim
         file.onDrain(() => response.resume());
       }
       if (chunk !== data) {
+        finish(new TooLong()); // before destroy(), whose 'aborted' would be taken for a cut connection
         response.destroy();
-        finish(new TooLong());
       }
     };
     response.on('data', onData);
