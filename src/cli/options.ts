@@ -30,6 +30,7 @@ export interface CliOptions {
   insecureRegistry?: string[];
   /** Where archives are made from (blobs kept between runs, to resume and share). */
   cacheDir?: string;
+  preserveDigests?: boolean;
   /** Pull through dpull and load into the engine. */
   load?: boolean;
   /** Runs again after a passing failure (--retry, else DPULL_RETRY, else 0). */
@@ -159,6 +160,7 @@ export function parseOptions(
     .option('--tlskey <file>', 'TLS client key (default $DOCKER_CERT_PATH/key.pem)')
     .option('-o, --output <dest>', 'no engine: pull straight from the registry into oci:DIR, oci-archive:FILE or docker-archive:FILE (a bare FILE.tar is a docker-archive, a bare folder a layout)')
     .option('--load', "pull through dpull (its network and credentials) and load the image into the engine: for an engine that cannot reach the registry")
+    .option('--preserve-digests', "with --output to a layout: keep the registry's manifest bytes and digest (tools that open layouts by name then cannot open Docker v2 images)")
     .option('--cache-dir <dir>', 'with an archive --output: where blobs are kept between runs, to resume and share (default $XDG_CACHE_HOME/dpull; delete it any time)')
     .option('--insecure-registry <host>', 'with --output: speak plain HTTP to this registry (loopback ones always are); repeat for several', collect)
     .addOption(new Option('--platform <os/arch[/variant]>', 'pull this platform of a multi-platform image').argParser(parsePlatform))

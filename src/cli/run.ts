@@ -51,6 +51,7 @@ function pullOptions(options: CliOptions, env: NodeJS.ProcessEnv): PullOptions {
     ...defined('output', options.output),
     ...defined('insecureRegistries', options.insecureRegistry),
     ...defined('cacheDir', options.cacheDir),
+    ...defined('preserveDigests', options.preserveDigests),
     ...defined('load', options.load),
   };
 }

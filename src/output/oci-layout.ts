@@ -32,11 +32,32 @@ export function writeWhole(file: string, bytes: Buffer | string): void {
 }
 
 const OCI_INDEX = 'application/vnd.oci.image.index.v1+json';
+/** The name skopeo (`oci:DIR:NAME`), umoci (`--image DIR:NAME`) and podman look an entry up by. */
 export const REF_NAME = 'org.opencontainers.image.ref.name';
-/** The annotation docker load (25+) and containerd read the image's full name from. */
-const IMAGE_NAME = 'io.containerd.image.name';
+/** The image's full name, which docker load (25+) and containerd name the image by. */
+export const IMAGE_NAME = 'io.containerd.image.name';
 
-const named = (manifest: Descriptor, name: string): Descriptor => ({ ...manifest, annotations: { ...manifest.annotations, [REF_NAME]: name, [IMAGE_NAME]: name } });
+/**
+ * What an entry is called: `image`, the full reference (`registry/repo:tag`); `ref`, the name to
+ * open it by (by default the tag, as skopeo and containerd write it); `explicit` when the user
+ * chose `ref` (`oci:DIR:NAME`), so that it replaces whatever had it.
+ */
+export interface EntryNames {
+  image: string;
+  ref: string;
+  explicit?: boolean;
+}
+
+const named = (manifest: Descriptor, ref: string, image: string): Descriptor => ({
+  mediaType: manifest.mediaType,
+  digest: manifest.digest,
+  size: manifest.size,
+  ...(manifest.platform !== undefined && { platform: manifest.platform }),
+  annotations: { [REF_NAME]: ref, [IMAGE_NAME]: image },
+});
+
+/** What a folder holds while a dpull makes it a layout: the layout file being written, the blobs folder. */
+const BEING_MADE = /^(blobs|oci-layout\.\d+-[a-z0-9]+\.tmp)$/;
 
 interface Index {
   schemaVersion: 2;
@@ -52,7 +73,8 @@ export class OciLayout {
   check(): this {
     if (existsSync(this.dir)) {
       if (!statSync(this.dir).isDirectory()) throw usageError(`${this.dir} exists and is not a folder: an OCI layout is a folder (or use oci-archive:FILE)`);
-      if (!existsSync(join(this.dir, 'oci-layout')) && readdirSync(this.dir).length > 0) {
+      // (What another dpull making this layout at this moment has put there so far is no obstacle.)
+      if (!existsSync(join(this.dir, 'oci-layout')) && readdirSync(this.dir).some((name) => !BEING_MADE.test(name))) {
         throw usageError(`${this.dir} exists and is not an OCI image layout (no oci-layout file); give an empty or new folder`);
       }
     }
@@ -62,8 +84,9 @@ export class OciLayout {
   /** Makes the folder a layout (or keeps the one it is). */
   open(): this {
     this.check();
-    mkdirSync(join(this.dir, 'blobs', 'sha256'), { recursive: true });
+    mkdirSync(this.dir, { recursive: true });
     if (!existsSync(join(this.dir, 'oci-layout'))) writeWhole(join(this.dir, 'oci-layout'), '{"imageLayoutVersion":"1.0.0"}');
+    mkdirSync(join(this.dir, 'blobs', 'sha256'), { recursive: true });
     return this;
   }
 
@@ -105,29 +128,34 @@ export class OciLayout {
     return index;
   }
 
-  /** The manifest that `name` names in the layout, if any. */
-  named(name: string): Descriptor | undefined {
-    return this.readIndex().manifests.find((m) => m.annotations?.[REF_NAME] === name);
+  /** The entry holding the image `image` (its full reference), if any. */
+  entryFor(image: string): Descriptor | undefined {
+    const { manifests } = this.readIndex();
+    return manifests.find((m) => m.annotations?.[IMAGE_NAME] === image) ?? manifests.find((m) => m.annotations?.[REF_NAME] === image);
   }
 
-  /** An index.json of one image, named `name` (an archive's). */
-  static indexOf(manifest: Descriptor, name: string): Buffer {
-    return Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: OCI_INDEX, manifests: [named(manifest, name)] }));
+  /** An index.json of one image (an archive's). */
+  static indexOf(manifest: Descriptor, names: EntryNames): Buffer {
+    return Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: OCI_INDEX, manifests: [named(manifest, names.ref, names.image)] }));
   }
 
   /**
-   * Names a manifest `name` in index.json (replacing what had the name), written whole or not at
-   * all, under the index's lock and read again inside it: pulls into one layout at once (in this
-   * process or others) each add their entry, none lost.
+   * Adds the image to index.json, replacing the entry it had; written whole or not at all, under
+   * the index's lock and read again inside it: pulls into one layout at once (in this process or
+   * others) each add their entry, none lost. Its name to open it by is `names.ref` unless another
+   * image has that name already (two repositories' `1.0` in one layout): then its full reference.
+   * Returns the name given.
    */
-  async name(manifest: Descriptor, name: string, signal?: AbortSignal): Promise<void> {
+  async name(manifest: Descriptor, names: EntryNames, signal?: AbortSignal): Promise<string> {
     const file = join(this.dir, 'index.json');
     const lock = await lockFile(`${file}.lock`, signal, () => {});
     try {
       const index = this.readIndex();
-      index.manifests = index.manifests.filter((m) => m.annotations?.[REF_NAME] !== name);
-      index.manifests.push(named(manifest, name));
+      const others = index.manifests.filter((m) => m.annotations?.[IMAGE_NAME] !== names.image && m.annotations?.[REF_NAME] !== names.image);
+      const ref = names.explicit === true || !others.some((m) => m.annotations?.[REF_NAME] === names.ref) ? names.ref : names.image;
+      index.manifests = [...others.filter((m) => m.annotations?.[REF_NAME] !== ref), named(manifest, ref, names.image)];
       writeWhole(file, JSON.stringify(index));
+      return ref;
     } finally {
       lock.release();
     }

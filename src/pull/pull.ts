@@ -45,6 +45,12 @@ export interface PullOptions extends EngineChoice {
    * `docker-archive:FILE` (a bare `FILE.tar` is a docker-archive, anything else a layout).
    */
   output?: string;
+  /**
+   * With `output` to a layout (`oci:`, `oci-archive:`): keep the registry's manifest bytes and
+   * digest instead of OCI media types throughout (skopeo, umoci and podman then cannot open a
+   * Docker v2 image by name).
+   */
+  preserveDigests?: boolean;
   /** Registries spoken to in plain HTTP with `output` (loopback ones always are). */
   insecureRegistries?: string[];
   /** Where archives are made from, blobs kept between runs; default `$XDG_CACHE_HOME/dpull`. */
@@ -177,6 +183,7 @@ export function startPull(prepared: PreparedPull | { error: unknown }, options: 
           ...(options.platform !== undefined && { platform: options.platform }),
           ...(options.insecureRegistries !== undefined && { insecureRegistries: options.insecureRegistries }),
           ...(options.cacheDir !== undefined && { cacheDir: options.cacheDir }),
+          ...(options.preserveDigests !== undefined && { preserveDigests: options.preserveDigests }),
           ...(engine !== undefined && { engine }),
           ...(options.signal !== undefined && { signal: options.signal }),
           ...(options.timeout !== undefined && { idleTimeoutMs: options.timeout }),

@@ -4,16 +4,17 @@ import { isAbsolute, join } from 'node:path';
 import { homeDir } from '../engine/docker-config.js';
 import pLimit from 'p-limit';
 import type { PullEvent } from '../decode/pull-event.js';
-import { formatReference, type ImageReference } from '../reference/reference.js';
+import { formatReference, parseReference, withDefaultTag, type ImageReference } from '../reference/reference.js';
 import { RegistryClient, credentialsFromHeader } from '../registry/registry-client.js';
 import { resolveImage, type Descriptor } from '../registry/manifest.js';
 import { platformPart } from '../registry/descriptor.js';
 import { fetchBlob } from '../registry/blob-fetch.js';
 import type { OutputTarget } from '../output/destination.js';
 import { OciLayout } from '../output/oci-layout.js';
+import { ociManifest } from '../output/oci-manifest.js';
 import { packArchive, type ArchiveContents } from '../output/archive.js';
 import type { EngineAddress } from '../engine/address.js';
-import { pullError } from '../errors.js';
+import { pullError, usageError } from '../errors.js';
 import { formatPlatform } from '../reference/platform.js';
 import { IdleTimeout } from './idle-timeout.js';
 import { writeFailure } from '../output/write-failure.js';
@@ -39,6 +40,8 @@ export interface RegistryPullOptions {
   idleTimeoutMs?: number;
   /** Where archives are made from: blobs whole and partial, kept between runs. */
   cacheDir?: string;
+  /** Keep the registry's manifest bytes (and digest) in a layout: tools that open layouts by name then cannot (README). */
+  preserveDigests?: boolean;
   /** With `output.kind` `load`: the engine the image is loaded into. */
   engine?: EngineAddress;
 }
@@ -75,6 +78,13 @@ export async function streamRegistryPull(options: RegistryPullOptions, onBatch: 
   const client = new RegistryClient(ref.domain, credentialsFromHeader(options.registryAuth), { insecure, signal });
   const name = formatReference(ref);
   const archive = output.kind !== 'oci';
+  // Layouts hold OCI media types throughout (what skopeo, umoci and podman open by name), unless
+  // the registry's own bytes are asked for; docker-archives and loads keep them (docker's own).
+  const asOci = (output.kind === 'oci' || output.kind === 'oci-archive') && options.preserveDigests !== true;
+  // The name to open it by: in a layout the tag (skopeo `oci:DIR:1.0`, umoci, containerd's export);
+  // in an archive the full name, which podman load names the image by.
+  const names = { image: name, ref: output.name ?? (output.kind === 'oci' ? (ref.tag ?? name) : name), explicit: output.name !== undefined };
+  const repoTags = output.kind === 'docker-archive' && output.name !== undefined ? [dockerName(output.name)] : ref.tag !== undefined ? [name.replace(/@.*$/, '')] : [];
   // An archive is made from the cache's layout, where blobs (whole, and partial ones to resume)
   // stay between runs and are shared by every archive pull.
   const layoutDir = archive ? join(options.cacheDir ?? defaultCacheDir(), 'layout') : output.path;
@@ -85,7 +95,8 @@ export async function streamRegistryPull(options: RegistryPullOptions, onBatch: 
     // As an engine says it: once the manifest is resolved.
     onBatch([{ type: 'pulling', repository: ref.path, tag: ref.digest ?? ref.tag ?? 'latest' }]);
     layout.open();
-    const already = !archive && layout.named(name)?.digest === image.manifest.digest;
+    const stored = asOci ? ociManifest(image.manifest, image.config, image.layers) : image.manifest;
+    const already = !archive && layout.entryFor(name)?.digest === stored.digest;
     // A layer listed twice (a valid image may) is one blob: fetched once, one row.
     const layers = [...new Map(image.layers.map((blob): [string, Descriptor] => [blob.digest, blob])).values()];
     onBatch(layers.map((blob) => layer(blob, 'pending', 'Pulling fs layer')));
@@ -111,9 +122,9 @@ export async function streamRegistryPull(options: RegistryPullOptions, onBatch: 
         if (shown) onBatch([got === 'present' ? layer(blob, 'exists', 'Already exists') : layer(blob, 'complete', 'Pull complete')]);
       });
     await allOrNone([fetch(image.config, false), ...layers.map((blob) => fetch(blob, true))], failed);
-    // The manifest (and the index it was chosen from) byte for byte: its digest is the registry's.
-    layout.writeBlob(image.manifest.digest, image.manifest.bytes);
-    if (image.index !== undefined) layout.writeBlob(image.index.digest, image.index.bytes);
+    // The manifest as stored (the registry's bytes, and the index it was chosen from, unless made anew as OCI).
+    layout.writeBlob(stored.digest, stored.bytes);
+    if (image.index !== undefined && stored === image.manifest) layout.writeBlob(image.index.digest, image.index.bytes);
     // A single-platform image says its platform in its config (verified, and at most MAX_CONFIG_BYTES).
     const config = parseConfig(readFileSync(layout.blobPath(image.config.digest), 'utf8'), image.config.digest);
     const platform = image.index !== undefined ? image.platform : formatPlatform(config);
@@ -121,13 +132,13 @@ export async function streamRegistryPull(options: RegistryPullOptions, onBatch: 
       throw pullError(`${ref.domain}/${ref.path} is an image for ${platform} only, not ${options.platform}`);
     }
     const [os, architecture, variant] = platform.split('/');
-    const manifest: Descriptor = { mediaType: image.manifest.mediaType, digest: image.manifest.digest, size: image.manifest.bytes.length, platform: { os, architecture, ...(variant && { variant }) } };
+    const manifest: Descriptor = { mediaType: stored.mediaType, digest: stored.digest, size: stored.bytes.length, platform: { os, architecture, ...(variant && { variant }) } };
     const inArchive = (d: { digest: string }) => `blobs/${d.digest.replace(':', '/')}`;
     const contents: ArchiveContents = {
-      blobs: [image.config, ...layers, image.manifest].map((d): [string, string] => [inArchive(d), layout.blobPath(d.digest)]),
-      index: OciLayout.indexOf(manifest, name),
+      blobs: [image.config, ...layers, stored].map((d): [string, string] => [inArchive(d), layout.blobPath(d.digest)]),
+      index: OciLayout.indexOf(manifest, names),
       ...(output.kind !== 'oci-archive' && {
-        docker: { Config: inArchive(image.config), RepoTags: ref.tag !== undefined ? [name.replace(/@.*$/, '')] : [], Layers: image.layers.map(inArchive) },
+        docker: { Config: inArchive(image.config), RepoTags: repoTags, Layers: image.layers.map(inArchive) },
       }),
     };
     const digest = image.index?.digest ?? image.manifest.digest; // what the user asked for: the index, if there was one
@@ -141,13 +152,15 @@ export async function streamRegistryPull(options: RegistryPullOptions, onBatch: 
       await loadIntoEngine(options.engine!, { name, ids: [image.config.digest, image.manifest.digest, ...(image.index ? [image.index.digest] : [])] }, contents, layerOfDiffId, onBatch, { signal, onActivity: () => idle.touch() });
       return;
     }
+    // The name to open it by, said with the destination (a layout can hold several images).
+    let openAs = output.kind === 'oci-archive' ? `, named ${names.ref}` : '';
     if (archive) await packArchive(output.path, contents);
-    else await layout.name(manifest, name, signal);
+    else openAs = `, named ${await layout.name(manifest, names, signal)}`;
     onBatch([
       { type: 'digest', digest },
       already
-        ? { type: 'status', message: `Image is up to date for ${name} in ${output.label}`, upToDate: true }
-        : { type: 'status', message: `Downloaded newer image for ${name} to ${output.label}`, upToDate: false },
+        ? { type: 'status', message: `Image is up to date for ${name} in ${output.label}${openAs}`, upToDate: true }
+        : { type: 'status', message: `Downloaded newer image for ${name} to ${output.label}${openAs}`, upToDate: false },
       {
         type: 'image',
         id: image.config.digest,
@@ -196,4 +209,11 @@ async function allOrNone(tasks: Promise<unknown>[], failed: AbortController): Pr
   if (failed.signal.aborted) throw failed.signal.reason;
   const rejected = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
   if (rejected !== undefined) throw rejected.reason;
+}
+
+/** A name for docker load (`docker-archive:FILE:NAME`): a full reference with a tag, as docker save writes it. */
+function dockerName(given: string): string {
+  const ref = withDefaultTag(parseReference(given));
+  if (ref.digest !== undefined) throw usageError(`docker-archive:…:${given}: docker load names an image by a tag, not a digest`);
+  return formatReference(ref);
 }

@@ -3,7 +3,7 @@
 // podman load, skopeo), every blob checked against its digest on disk.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { engineRequest, removeAllImages, stack } from '../support/stack.js';
@@ -23,7 +23,8 @@ const noEngine = { DOCKER_HOST: 'unix:///nonexistent/docker.sock', XDG_CACHE_HOM
 const pushed = JSON.parse(readFileSync('/tmp/dpull-stack/pushed.json', 'utf8')) as { multi: string; corrupt: string; corruptLayer: string };
 
 beforeAll(() => {
-  if (!existsSync('/usr/bin/skopeo')) execFileSync('apt-get', ['install', '-y', '-qq', 'skopeo'], { stdio: 'ignore', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+  const missing = ['skopeo', 'umoci'].filter((tool) => !existsSync(`/usr/bin/${tool}`));
+  if (missing.length > 0) execFileSync('apt-get', ['install', '-y', '-qq', ...missing], { stdio: 'ignore', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
 }, 300_000);
 
 /** Every blob of a layout hashes to its name; returns how many there are. */
@@ -48,13 +49,13 @@ describe('into an OCI layout (oci:DIR)', () => {
     expect(result).toMatchObject({ type: 'result', reference: eight, layers: { total: 8, pulled: 8, reused: 0 }, platform: 'linux/amd64' });
     expect(checkBlobs(dir)).toBe(10); // 8 layers, the config, the manifest
     const [entry] = index(dir).manifests;
-    expect(entry.annotations['org.opencontainers.image.ref.name']).toBe(eight);
-    // The manifest kept byte for byte: its digest is the registry's.
+    // Named as skopeo and containerd name it: the tag to open it by, the full name for docker load.
+    expect(entry.annotations).toEqual({ 'org.opencontainers.image.ref.name': '1.0', 'io.containerd.image.name': eight });
+    // The registry served Docker v2: the layout holds it as OCI (the Digest said is still the registry's).
     const registryDigest = (await fetch(`http://${s.registry}/v2/demo/eight/manifests/1.0`, { method: 'HEAD', headers: { Accept: 'application/vnd.docker.distribution.manifest.v2+json' } })).headers.get('docker-content-digest');
-    expect(entry.digest).toBe(registryDigest);
     expect(result.digest).toBe(registryDigest);
-    // skopeo finds an image by name only among OCI manifests; this one keeps its Docker v2 bytes.
-    const inspected = JSON.parse(execFileSync("skopeo", ["inspect", `oci:${dir}`], { encoding: "utf8" }));
+    expect(entry.mediaType).toBe('application/vnd.oci.image.manifest.v1+json');
+    const inspected = JSON.parse(execFileSync('skopeo', ['inspect', `oci:${dir}:1.0`], { encoding: 'utf8' }));
     expect(inspected.Layers).toHaveLength(8);
     expect(`sha256:${createHash('sha256').update(readFileSync(join(dir, 'blobs', 'sha256', result.imageId.slice(7)))).digest('hex')}`).toBe(result.imageId);
   });
@@ -67,7 +68,8 @@ describe('into an OCI layout (oci:DIR)', () => {
     expect(second.code).toBe(0);
     expect(second.stderr.split('\n').filter((l) => / [0-9a-f]{12}: Already exists$/.test(l))).toHaveLength(3);
     expect(second.stderr.split('\n').filter((l) => / [0-9a-f]{12}: Pull complete$/.test(l))).toHaveLength(1);
-    expect(index(dir).manifests.map((m) => m.annotations['org.opencontainers.image.ref.name']).sort()).toEqual([three, `${s.registry}/demo/three:1.1`]);
+    expect(index(dir).manifests.map((m) => m.annotations['org.opencontainers.image.ref.name']).sort()).toEqual(['1.0', '1.1']);
+    expect(index(dir).manifests.map((m) => m.annotations['io.containerd.image.name']).sort()).toEqual([three, `${s.registry}/demo/three:1.1`]);
     expect(checkBlobs(dir)).toBe(3 + 1 + 2 + 2); // layers, two configs, two manifests
     const again = await runDpull(['--no-tty', '-o', `oci:${dir}`, three], noEngine);
     expect(again.stderr).toMatch(/Up to date: /);
@@ -82,12 +84,60 @@ describe('into an OCI layout (oci:DIR)', () => {
     await removeAllImages(s.docker26Socket);
   });
 
-  test('several images at once into one layout', async () => {
+  test('several images at once into one layout: both tagged 1.0, one is named 1.0 and the other by its full name; skopeo opens each', async () => {
     const dir = join(scratchDir('dpull-oci-'), 'layout');
     const run = await runDpull(['-q', '-o', `oci:${dir}`, three, eight], noEngine);
     expect(run.code).toBe(0);
     expect(run.stdout.trim().split('\n').sort()).toEqual([eight, three].sort());
-    expect(index(dir).manifests).toHaveLength(2);
+    const names = index(dir).manifests.map((m) => m.annotations['org.opencontainers.image.ref.name']).sort();
+    expect(names).toHaveLength(2);
+    expect(names).toContain('1.0');
+    expect(names.filter((n) => n !== '1.0')[0]).toMatch(new RegExp(`^(${three}|${eight})$`.replace(/\./g, '\\.')));
+    for (const name of names) expect(JSON.parse(execFileSync('skopeo', ['inspect', `oci:${dir}:${name}`], { encoding: 'utf8' })).Layers.length).toBeGreaterThan(0);
+  });
+
+  test('every tool opens the layout by name: skopeo inspect and copy, umoci unpack, podman pull; the image ID is the engine pull\'s', async () => {
+    const dir = join(scratchDir('dpull-oci-'), 'layout');
+    const run = await runDpull(['--progress', 'json', '-o', `oci:${dir}`, three], noEngine);
+    expect(run.code, run.stderr).toBe(0);
+    const result = JSON.parse(run.stdout.trim().split('\n').at(-1)!);
+    expect(run.stdout).toContain(`"message":"Downloaded newer image for ${three} to oci:${dir}, named 1.0"`);
+    // The engine's own pull of the same image: its ID is the config's digest, as in the layout.
+    await removeAllImages();
+    expect((await runDpull(['-q', three], { DOCKER_HOST: s.dockerHost })).code).toBe(0);
+    const engineId = JSON.parse((await engineRequest('GET', `/images/${encodeURIComponent(three)}/json`)).body).Id;
+    expect(result.imageId).toBe(engineId);
+    expect(JSON.parse(execFileSync('skopeo', ['inspect', '--config', `oci:${dir}:1.0`], { encoding: 'utf8' })).rootfs.diff_ids).toHaveLength(3);
+    const copied = join(scratchDir('dpull-copy-'), 'copy.tar');
+    execFileSync('skopeo', ['copy', '-q', `oci:${dir}:1.0`, `docker-archive:${copied}:copied/three:1.0`]);
+    expect(existsSync(copied)).toBe(true);
+    const bundle = join(scratchDir('dpull-umoci-'), 'bundle');
+    execFileSync('umoci', ['unpack', '--image', `${dir}:1.0`, bundle], { stdio: 'pipe' });
+    expect(readdirSync(join(bundle, 'rootfs')).sort()).toEqual(['three-file0', 'three-file1', 'three-file2']);
+    // podman names the image after the layout's path, which must then be lower-case.
+    const storage = scratchDir('dpull-podman-');
+    const lower = join('/tmp', `dpull-layout-${process.pid}`);
+    execFileSync('cp', ['-a', dir, lower]);
+    try {
+      const podman = ['--root', join(storage, 'root'), '--runroot', join(storage, 'run'), '--storage-driver', 'vfs'];
+      execFileSync('podman', [...podman, 'pull', '-q', `oci:${lower}:1.0`], { stdio: 'pipe' });
+      const podmanId = execFileSync('podman', [...podman, 'images', '-q', '--no-trunc'], { encoding: 'utf8' }).trim();
+      expect(podmanId).toBe(engineId);
+      spawnSync('podman', [...podman, 'system', 'reset', '-f'], { stdio: 'ignore' });
+    } finally {
+      rmSync(lower, { recursive: true, force: true });
+    }
+  });
+
+  test('oci:DIR:NAME names it NAME; --preserve-digests keeps the registry\'s bytes (and skopeo cannot open it by name, as README says)', async () => {
+    const dir = join(scratchDir('dpull-oci-'), 'layout');
+    expect((await runDpull(['-q', '-o', `oci:${dir}:mine`, three], noEngine)).code).toBe(0);
+    expect(JSON.parse(execFileSync('skopeo', ['inspect', `oci:${dir}:mine`], { encoding: 'utf8' })).Layers).toHaveLength(3);
+    const kept = join(scratchDir('dpull-oci-'), 'layout');
+    expect((await runDpull(['-q', '--preserve-digests', '-o', `oci:${kept}`, three], noEngine)).code).toBe(0);
+    const registryDigest = (await fetch(`http://${s.registry}/v2/demo/three/manifests/1.0`, { method: 'HEAD', headers: { Accept: 'application/vnd.docker.distribution.manifest.v2+json' } })).headers.get('docker-content-digest');
+    expect(index(kept).manifests[0].digest).toBe(registryDigest);
+    expect(spawnSync('skopeo', ['inspect', `oci:${kept}:1.0`], { encoding: 'utf8' }).status).not.toBe(0);
   });
 
   test('a multi-platform index: --platform picks one, its platform said; one it lacks lists those it has', async () => {
@@ -126,9 +176,20 @@ describe('archives, loaded by real engines', () => {
     expect((await engineRequest('GET', `/images/${encodeURIComponent(eight)}/json`, s.docker26Socket)).status).toBe(200);
     await removeAllImages(s.docker26Socket);
     const podman = spawnSync('podman', ['--storage-driver=vfs', '--root', join(file, '..', 'podman-root'), '--runroot', join(file, '..', 'podman-run'), 'load', '-i', file], { encoding: 'utf8' });
-    expect(podman.stderr + podman.stdout).toContain('Loaded image');
+    expect(podman.stderr + podman.stdout).toContain(`Loaded image: ${eight}`);
+    // skopeo opens it by that name too.
+    expect(JSON.parse(execFileSync('skopeo', ['inspect', `oci-archive:${file}:${eight}`], { encoding: 'utf8' })).Layers).toHaveLength(8);
     expect(podman.status).toBe(0);
     spawnSync('podman', ['--storage-driver=vfs', '--root', join(file, '..', 'podman-root'), '--runroot', join(file, '..', 'podman-run'), 'system', 'reset', '-f'], { stdio: 'ignore' });
+  });
+
+  test('docker-archive:FILE:NAME: docker load names the image NAME', async () => {
+    await removeAllImages();
+    const file = join(scratchDir('dpull-archive-'), 'named.tar');
+    expect((await runDpull(['-q', '-o', `docker-archive:${file}:my/app:2.0`, three], noEngine)).code).toBe(0);
+    const loaded = execFileSync('/usr/bin/docker', ['load', '-i', file], { encoding: 'utf8', env: { ...process.env, DOCKER_HOST: s.dockerHost } });
+    expect(loaded).toContain('Loaded image: my/app:2.0');
+    await removeAllImages();
   });
 
   test('several images into one archive: a usage error before anything is pulled', async () => {
@@ -265,5 +326,10 @@ test('the library: pull(ref, { output })', async () => {
   expect(p.engine).toBeUndefined();
   const result = await p.result;
   expect(result).toMatchObject({ reference: three, layers: { pulled: 3 }, platform: 'linux/amd64' });
-  expect(index(dir).manifests[0].digest).toBe(result.digest);
+  // The digest is the registry's; the layout holds the manifest as OCI, of the same config (image ID).
+  const stored = JSON.parse(readFileSync(join(dir, 'blobs', ...index(dir).manifests[0].digest.split(':')), 'utf8'));
+  expect(stored.config.digest).toBe(result.imageId);
+  const kept = join(scratchDir('dpull-oci-'), 'layout');
+  await pull(three, { output: `oci:${kept}`, preserveDigests: true }).result;
+  expect(index(kept).manifests[0].digest).toBe(result.digest);
 });

@@ -277,7 +277,7 @@ describe('several pulls on one layout or cache at once (critical 3, high 7, medi
       const tags = [0, 1, 2].map((i) => `app:r${round}-${i}`);
       const runs = await Promise.all(tags.map((tag) => run(['-q', '-o', `oci:${dir}`, `${registry!.address}/${tag}`], noEngine())));
       for (const r of runs) expect(r.code, r.stderr).toBe(0);
-      const names = (JSON.parse(readFileSync(join(dir, 'index.json'), 'utf8')) as { manifests: { annotations: Record<string, string> }[] }).manifests.map((m) => m.annotations['org.opencontainers.image.ref.name']);
+      const names = (JSON.parse(readFileSync(join(dir, 'index.json'), 'utf8')) as { manifests: { annotations: Record<string, string> }[] }).manifests.map((m) => m.annotations['io.containerd.image.name']);
       for (const tag of tags) expect(names).toContain(`${registry.address}/${tag}`);
     }
     expect(readdirSync(dir).sort()).toEqual(['blobs', 'index.json', 'oci-layout']);
