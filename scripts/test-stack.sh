@@ -22,6 +22,11 @@ DOCKER26_DIR=${DPULL_DOCKER26_DIR:-/var/cache/dpull-test/docker26}
 EXTRAS=${DPULL_STACK_EXTRAS:-1} # 0: no Docker 26, no sshd, no token registry (the demo needs none)
 TOKEN_REGISTRY_PORT=$((REGISTRY_PORT + 7)) # the reference registry with `auth: token`
 TOKEN_ISSUER_PORT=$((REGISTRY_PORT + 8))   # its token issuer, in Docker Hub's shape
+TLS_REGISTRY_PORT=$((REGISTRY_PORT + 9))    # the reference registry over HTTPS (htpasswd), named REGISTRY_HOST
+MTLS_REGISTRY_PORT=$((REGISTRY_PORT + 10))  # the same, asking for a client certificate (http.tls.clientcas)
+# Registries reached by a host name, as companies name them (a loopback address is never proxied):
+# one line in /etc/hosts, added by `up` and taken out by `down`.
+REGISTRY_HOST=registry.dpull.test
 SLOW_RATE=${DPULL_SLOW_RATE:-2000000}   # bytes per second through the throttling proxy
 here=$(cd "$(dirname "$0")" && pwd)
 
@@ -184,6 +189,56 @@ make_certs() { # make_certs DIR: a CA, a server certificate for 127.0.0.1 and a 
   ) > "$dir/openssl.log" 2>&1
 }
 
+make_registry_certs() { # make_registry_certs DIR: a CA of its own, a server certificate for REGISTRY_HOST, a client certificate
+  local dir=$1
+  mkdir -p "$dir"
+  (
+    cd "$dir"
+    openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=dpull-registry-ca -keyout ca-key.pem -out ca.pem
+    openssl req -newkey rsa:2048 -nodes -subj "/CN=$REGISTRY_HOST" -keyout server-key.pem -out server.csr
+    printf 'subjectAltName=DNS:%s\nextendedKeyUsage=serverAuth\n' "$REGISTRY_HOST" > server.ext
+    openssl x509 -req -in server.csr -CA ca.pem -CAkey ca-key.pem -CAcreateserial -days 2 -extfile server.ext -out server-cert.pem
+    openssl req -newkey rsa:2048 -nodes -subj /CN=dpull-registry-client -keyout client.key -out client.csr
+    printf 'extendedKeyUsage=clientAuth\n' > client.ext
+    openssl x509 -req -in client.csr -CA ca.pem -CAkey ca-key.pem -CAcreateserial -days 2 -extfile client.ext -out client.cert
+    chmod 644 ./*.pem client.cert client.key
+  ) > "$dir/openssl.log" 2>&1
+}
+
+start_tls_registries() { # the reference registry over HTTPS: htpasswd on one port, client certificates on the other
+  local certs="$STACK_DIR/registry-tls/certs" name port extra
+  make_registry_certs "$certs"
+  grep -q " $REGISTRY_HOST\$" /etc/hosts || echo "127.0.0.1 $REGISTRY_HOST" >> /etc/hosts
+  for name in registry-tls registry-mtls; do
+    if [ "$name" = registry-tls ]; then port=$TLS_REGISTRY_PORT; extra="auth: { htpasswd: { realm: dpull-test, path: $STACK_DIR/htpasswd } }"
+    else port=$MTLS_REGISTRY_PORT; extra=""; fi
+    mkdir -p "$STACK_DIR/$name"
+    # The images the plain registries hold (pushed there by the stack's engine), served over TLS.
+    cp -a "$STACK_DIR/registry/data" "$STACK_DIR/$name/data"
+    cp -a "$STACK_DIR/registry-auth/data/docker/registry/v2/repositories/private" "$STACK_DIR/$name/data/docker/registry/v2/repositories/"
+    cp -an "$STACK_DIR/registry-auth/data/docker/registry/v2/blobs/." "$STACK_DIR/$name/data/docker/registry/v2/blobs/"
+    {
+      echo "version: 0.1"
+      echo "log: { level: error, accesslog: { disabled: true } }"
+      echo "storage: { filesystem: { rootdirectory: $STACK_DIR/$name/data } }"
+      echo "http:"
+      echo "  addr: 127.0.0.1:$port"
+      echo "  secret: dpull-test-stack"
+      echo "  tls:"
+      echo "    certificate: $certs/server-cert.pem"
+      echo "    key: $certs/server-key.pem"
+      [ "$name" = registry-mtls ] && echo "    clientcas: [$certs/ca.pem]"
+      [ -n "$extra" ] && echo "$extra"
+    } > "$STACK_DIR/$name/config.yml"
+    docker-registry serve "$STACK_DIR/$name/config.yml" > "$STACK_DIR/$name/log" 2>&1 &
+    echo $! > "$STACK_DIR/$name/pid"
+  done
+  wait_for 20 curl -sS -o /dev/null --cacert "$certs/ca.pem" "https://$REGISTRY_HOST:$TLS_REGISTRY_PORT/v2/" ||
+    { log "TLS registry did not start"; cat "$STACK_DIR/registry-tls/log" >&2; return 1; }
+  wait_for 20 curl -sS -o /dev/null --cacert "$certs/ca.pem" --cert "$certs/client.cert" --key "$certs/client.key" "https://$REGISTRY_HOST:$MTLS_REGISTRY_PORT/v2/" ||
+    { log "mutual-TLS registry did not start"; cat "$STACK_DIR/registry-mtls/log" >&2; return 1; }
+}
+
 random_layers() { # random_layers DIR COUNT BYTES: writes file0..fileN-1 of random bytes
   local dir=$1 count=$2 bytes=$3 i
   mkdir -p "$dir"
@@ -283,6 +338,7 @@ up() {
     # What the docker CLI of the stack cannot build: a multi-platform index, a corrupt blob.
     node "$here/push-test-images.mjs" "$reg" "$STACK_DIR/registry/data" > "$STACK_DIR/pushed.json"
   fi
+  start_tls_registries
   # The engine starts the tests empty: every pull is a real download from the registry.
   # Built images have parents (three:1.1 is FROM three:1.0): untag all, prune, until none is left.
   local pass
@@ -312,6 +368,9 @@ DPULL_TEST_SSH_NO_DOCKER_HOST=ssh://root@127.0.0.1:$SSH_NO_DOCKER_PORT
 DPULL_TEST_SSH_PATH=$STACK_DIR/ssh/bin
 DPULL_TEST_SSH_WRONG_KEY_PATH=$STACK_DIR/ssh/bin-wrong-key
 DPULL_TEST_TOKEN_REGISTRY=127.0.0.1:$TOKEN_REGISTRY_PORT
+DPULL_TEST_TLS_REGISTRY=$REGISTRY_HOST:$TLS_REGISTRY_PORT
+DPULL_TEST_MTLS_REGISTRY=$REGISTRY_HOST:$MTLS_REGISTRY_PORT
+DPULL_TEST_REGISTRY_CERTS=$STACK_DIR/registry-tls/certs
 ENV
   log "up: $STACK_DIR/env"
 }
@@ -336,6 +395,13 @@ down() {
   stop_pidfile "$STACK_DIR/dockerd.pid"
   stop_pidfile "$STACK_DIR/ssh/sshd.pid"
   stop_pidfile "$STACK_DIR/registry-token/pid"
+  stop_pidfile "$STACK_DIR/registry-tls/pid"
+  stop_pidfile "$STACK_DIR/registry-mtls/pid"
+  # (rewritten in place, not replaced: /etc/hosts may be a mount of its own)
+  if grep -q " $REGISTRY_HOST\$" /etc/hosts 2>/dev/null; then
+    grep -v " $REGISTRY_HOST\$" /etc/hosts > "$STACK_DIR/hosts" || true
+    cat "$STACK_DIR/hosts" > /etc/hosts
+  fi
   stop_pidfile "$STACK_DIR/registry-token/issuer.pid"
   stop_pidfile "$STACK_DIR/docker26/dockerd.pid"
   stop_pidfile "$STACK_DIR/docker26/containerd.pid"

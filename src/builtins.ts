@@ -15,3 +15,4 @@ function once<T>(id: string): () => T {
 export const https = once<typeof import('node:https')>('node:https');
 export const crypto = once<typeof import('node:crypto')>('node:crypto');
 export const childProcess = once<typeof import('node:child_process')>('node:child_process');
+export const tls = once<typeof import('node:tls')>('node:tls');

@@ -7,5 +7,5 @@ export { parseReference, formatReference, type ImageReference } from './referenc
 export { parseEngineUrl, type EngineAddress, type EngineTls } from './engine/address.js';
 export { resolveEngine, candidateSockets, type EngineChoice } from './engine/engine-resolution.js';
 export { DpullError, ExitCode } from './errors.js';
-export { resolveAuth, registryKey } from './engine/registry-auth.js';
-export { readDockerConfig, configDir, type DockerConfig } from './engine/docker-config.js';
+export { resolveAuth, registryKey } from './config/registry-auth.js';
+export { readDockerConfig, configDir, type DockerConfig } from './config/docker-config.js';

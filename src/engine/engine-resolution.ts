@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { DpullError, ExitCode, usageError } from '../errors.js';
 import { jsonErrorWhere } from '../json-error.js';
 import { parseEngineUrl, DEFAULT_SOCKET, type EngineAddress, type EngineTls } from './address.js';
-import { configDir, homeDir, readDockerConfig } from './docker-config.js';
+import { configDir, homeDir, readDockerConfig } from '../config/docker-config.js';
 import type { Environment } from '../environment.js';
 
 /** How the user said which engine to use (flags and the environment). */

@@ -9,8 +9,8 @@ import { streamPullEvents } from './pull-events.js';
 import { parseOutput, type OutputTarget } from '../output/destination.js';
 import { withRetries, type RetryOptions } from './retry.js';
 import { askRateLimit } from '../registry/rate-limit.js';
-import { configDir, readDockerConfig } from '../engine/docker-config.js';
-import { resolveAuth } from '../engine/registry-auth.js';
+import { configDir, readDockerConfig } from '../config/docker-config.js';
+import { resolveAuth } from '../config/registry-auth.js';
 import type { Environment } from '../environment.js';
 import { monotonicMs } from '../clock.js';
 import { rememberRegistryAuth } from '../secrets.js';
@@ -184,6 +184,7 @@ export function startPull(prepared: PreparedPull | { error: unknown }, options: 
           ...(options.insecureRegistries !== undefined && { insecureRegistries: options.insecureRegistries }),
           ...(options.cacheDir !== undefined && { cacheDir: options.cacheDir }),
           ...(options.preserveDigests !== undefined && { preserveDigests: options.preserveDigests }),
+          env,
           ...(engine !== undefined && { engine }),
           ...(options.signal !== undefined && { signal: options.signal }),
           ...(options.timeout !== undefined && { idleTimeoutMs: options.timeout }),

@@ -1,7 +1,7 @@
 import { setMaxListeners } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
-import { homeDir } from '../engine/docker-config.js';
+import { homeDir } from '../config/docker-config.js';
 import pLimit from 'p-limit';
 import type { PullEvent } from '../decode/pull-event.js';
 import { formatReference, parseReference, withDefaultTag, type ImageReference } from '../reference/reference.js';
@@ -17,6 +17,7 @@ import type { EngineAddress } from '../engine/address.js';
 import { pullError, usageError } from '../errors.js';
 import { formatPlatform } from '../reference/platform.js';
 import { IdleTimeout } from './idle-timeout.js';
+import type { Environment } from '../environment.js';
 import { writeFailure } from '../output/write-failure.js';
 
 /** Blobs fetched at once from one registry (peers use 3 to 6; bench/registry.mjs measures ours). */
@@ -42,6 +43,8 @@ export interface RegistryPullOptions {
   cacheDir?: string;
   /** Keep the registry's manifest bytes (and digest) in a layout: tools that open layouts by name then cannot (README). */
   preserveDigests?: boolean;
+  /** Where certificate settings are read from (SSL_CERT_FILE, NODE_EXTRA_CA_CERTS, DPULL_CERTS_D, HOME); default process.env. */
+  env?: Environment;
   /** With `output.kind` `load`: the engine the image is loaded into. */
   engine?: EngineAddress;
 }
@@ -75,7 +78,7 @@ export async function streamRegistryPull(options: RegistryPullOptions, onBatch: 
   const signal = AbortSignal.any([...(options.signal ? [options.signal] : []), idle.signal, failed.signal]);
   setMaxListeners(64, signal); // a listener per request in flight: many blobs at once are no leak
   const insecure = options.insecureRegistries?.includes(ref.domain) === true;
-  const client = new RegistryClient(ref.domain, credentialsFromHeader(options.registryAuth), { insecure, signal });
+  const client = new RegistryClient(ref.domain, credentialsFromHeader(options.registryAuth), { insecure, signal, ...(options.env !== undefined && { env: options.env }) });
   const name = formatReference(ref);
   const archive = output.kind !== 'oci';
   // Layouts hold OCI media types throughout (what skopeo, umoci and podman open by name), unless

@@ -1,8 +1,10 @@
 import http from 'node:http';
-import { DpullError, ExitCode, pullError } from '../errors.js';
+import { DpullError, ExitCode, pullError, usageError } from '../errors.js';
 import { rememberSecret } from '../secrets.js';
 import { sanitize } from '../sanitize.js';
 import { clip } from './descriptor.js';
+import { registryTls, type RegistryTls } from '../config/registry-certificates.js';
+import type { Environment } from '../environment.js';
 import { https } from '../builtins.js';
 
 /** What the user may send a registry: a password, or an identity token (refresh token). */
@@ -58,7 +60,7 @@ export const isLoopbackRegistry = (host: string) => /^(localhost|127\.\d+\.\d+\.
  * repository scope; redirects to blob storage followed without the credentials.
  */
 export class RegistryClient {
-  readonly base: URL;
+  base: URL;
   private readonly tokens = new Map<string, string>();
   // Connections kept open between requests (a pull is many blobs from one host), closed by close().
   private readonly agents: { 'http:'?: http.Agent; 'https:'?: http.Agent } = {};
@@ -67,11 +69,41 @@ export class RegistryClient {
   constructor(
     readonly domain: string,
     private readonly credentials: RegistryCredentials,
-    options: { insecure?: boolean; signal?: AbortSignal } = {},
+    options: { insecure?: boolean; signal?: AbortSignal; env?: Environment } = {},
   ) {
     const host = domain === 'docker.io' ? 'registry-1.docker.io' : domain;
-    this.base = new URL(`${options.insecure === true || isLoopbackRegistry(host) ? 'http' : 'https'}://${host}`);
+    // A loopback registry is spoken to in plain HTTP first, as the engine does; one the user calls
+    // insecure in HTTPS without checking its certificate first, then in plain HTTP (the daemon's
+    // --insecure-registry). Either turns to the other when the first way meets the wrong protocol.
+    this.insecure = options.insecure === true || isLoopbackRegistry(host);
+    this.base = new URL(`${isLoopbackRegistry(host) ? 'http' : 'https'}://${host}`);
     this.signal = options.signal;
+    this.env = options.env ?? process.env;
+  }
+
+  private readonly insecure: boolean;
+  private readonly env: Environment;
+  private switched = false;
+  private tlsSettings: RegistryTls | undefined;
+
+  /** The HTTPS agent: the registry's CAs and client certificate (certs.d), or no check when insecure. */
+  private httpsAgent(): http.Agent {
+    if (this.agents['https:'] !== undefined) return this.agents['https:'];
+    this.tlsSettings = registryTls(this.domain, this.env);
+    const { ca, cert, key } = this.tlsSettings;
+    try {
+      this.agents['https:'] = new (https().Agent)({ keepAlive: true, ...(this.insecure ? { rejectUnauthorized: false } : { ca }), ...(cert && key && { cert, key }) });
+    } catch (err) {
+      throw usageError(`the certificates for ${this.domain} (${this.tlsSettings.certsDirs.join(', ')}) cannot be used: ${clip((err as Error).message, 120)}`);
+    }
+    return this.agents['https:'];
+  }
+
+  /** Turns to the other protocol for good (once): see the constructor. */
+  private switchProtocol(): URL {
+    this.switched = true;
+    this.base = new URL(`${this.base.protocol === 'https:' ? 'http' : 'https'}://${this.base.host}`);
+    return this.base;
   }
 
   /** Aborts every request (Ctrl-C, --timeout). */
@@ -166,14 +198,31 @@ export class RegistryClient {
       if (authorization !== undefined && url.origin === origin) headers.Authorization = authorization;
       if (body !== undefined) headers['Content-Type'] = 'application/x-www-form-urlencoded';
       const secure = url.protocol === 'https:';
+      let agent: http.Agent;
+      try {
+        agent = secure ? this.httpsAgent() : (this.agents['http:'] ??= new http.Agent({ keepAlive: true }));
+      } catch (err) {
+        return reject(err);
+      }
+      // The first way to an insecure registry met the other protocol: the same request the other way.
+      const otherWay = () => {
+        const next = new URL(url.pathname + url.search, this.switchProtocol());
+        resolve(this.send(next, req, authorization, method, body, hops, next.origin));
+      };
+      const mayTurn = this.insecure && !this.switched && hops === 0 && url.origin === this.base.origin;
       const request = (secure ? https() : http).request(url, {
         method: method ?? req.method ?? 'GET',
         headers,
-        agent: (this.agents[secure ? 'https:' : 'http:'] ??= new (secure ? https().Agent : http.Agent)({ keepAlive: true })),
+        agent,
         timeout: TIMEOUT_MS,
         ...(this.signal !== undefined && { signal: this.signal }),
       });
       request.on('response', (response) => {
+        // Go's TLS servers answer plain HTTP with a bare HTTP/1.0 400 ("Client sent an HTTP request to an HTTPS server").
+        if (mayTurn && !secure && response.statusCode === 400 && response.httpVersion === '1.0' && response.headers['content-type'] === undefined) {
+          response.resume();
+          return otherWay();
+        }
         const answered = Object.assign(response, { from: url.host });
         const location = response.headers.location;
         if (response.statusCode !== undefined && [301, 302, 303, 307, 308].includes(response.statusCode) && location !== undefined) {
@@ -196,14 +245,27 @@ export class RegistryClient {
       request.on('timeout', () => request.destroy(Object.assign(new Error('timed out'), { code: 'ETIMEDOUT' })));
       request.on('error', (err: NodeJS.ErrnoException) => {
         if (this.signal?.aborted) return reject(this.signal.reason);
-        reject(new DpullError(`cannot reach the registry ${this.domain} (${url.protocol}//${url.host}): ${describe(err)}`, ExitCode.pullFailed, { cause: err }));
+        if (mayTurn && secure && NOT_TLS.has(err.code ?? '')) return otherWay();
+        reject(new DpullError(`cannot reach the registry ${this.domain} (${url.protocol}//${url.host}): ${describe(err, this.domain, this.tlsSettings)}`, ExitCode.pullFailed, { cause: err }));
       });
       request.end(body);
     });
   }
 }
 
-function describe(err: NodeJS.ErrnoException): string {
+/** What a plain-HTTP server answering a TLS handshake looks like from here. */
+const NOT_TLS = new Set(['EPROTO', 'ERR_SSL_WRONG_VERSION_NUMBER', 'ERR_SSL_PACKET_LENGTH_TOO_LONG', 'ECONNRESET']);
+
+function describe(err: NodeJS.ErrnoException, domain: string, settings: RegistryTls | undefined): string {
+  const where = settings?.certsDirs.slice(0, 2).join('/ or ') ?? `/etc/docker/certs.d/${domain}`;
+  if (/ALERT_CERTIFICATE_REQUIRED|ALERT_BAD_CERTIFICATE|ALERT_HANDSHAKE_FAILURE|certificate required/i.test(`${err.code} ${err.message}`)) {
+    return `TLS: it asks for a client certificate${settings?.cert ? ' and refused the one in certs.d' : ''} (put client.cert and client.key in ${where}/)`;
+  }
+  if (err.code === 'ERR_TLS_CERT_ALTNAME_INVALID') return `TLS: its certificate is for another name (${clip(err.message.replace(/^Hostname\/IP does not match certificate's altnames: /, ''), 100)})`;
+  if (err.code === 'CERT_HAS_EXPIRED') return 'TLS: its certificate has expired';
+  if (/CERT|SELF_SIGNED|UNABLE_TO_VERIFY|UNABLE_TO_GET_ISSUER/.test(err.code ?? '')) {
+    return `TLS: its certificate is not trusted (${err.code}); put the CA that signed it in ${where}/ca.crt, or in the system's store (update-ca-certificates), or use --insecure-registry ${domain}`;
+  }
   switch (err.code) {
     case 'ECONNREFUSED':
       return 'connection refused';
@@ -218,9 +280,7 @@ function describe(err: NodeJS.ErrnoException): string {
     case 'ERR_SSL_WRONG_VERSION_NUMBER':
       return 'it does not speak TLS (use --insecure-registry for a plain-HTTP registry)';
     default:
-      return err.code?.startsWith('CERT') || err.code?.includes('CERT') || err.code?.includes('SELF_SIGNED')
-        ? `TLS: its certificate is not trusted (${err.code})`
-        : sanitize((err.message ?? '').split('\n')[0]);
+      return sanitize((err.message ?? '').split('\n')[0]);
   }
 }
 

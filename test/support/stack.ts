@@ -28,6 +28,12 @@ export function stack() {
     sshWrongKeyPath: `${env.DPULL_TEST_SSH_WRONG_KEY_PATH}:${process.env.PATH}`,
     /** The reference registry with token auth: public/three:1.0 anonymously, private/three:1.0 with the stack's credentials. */
     tokenRegistry: env.DPULL_TEST_TOKEN_REGISTRY,
+    /** The reference registry over HTTPS by a host name (htpasswd: authUser/authPassword), its CA the stack's own. */
+    tlsRegistry: env.DPULL_TEST_TLS_REGISTRY,
+    /** The same asking for a client certificate (open otherwise). */
+    mtlsRegistry: env.DPULL_TEST_MTLS_REGISTRY,
+    /** ca.pem, client.cert, client.key for both. */
+    registryCerts: env.DPULL_TEST_REGISTRY_CERTS,
   };
 }
 

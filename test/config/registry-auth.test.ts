@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'vitest';
 import { fileURLToPath } from 'node:url';
-import { resolveAuth, registryKey, NO_CREDENTIALS } from '../../src/engine/registry-auth.js';
-import type { DockerConfig } from '../../src/engine/docker-config.js';
+import { resolveAuth, registryKey, NO_CREDENTIALS } from '../../src/config/registry-auth.js';
+import type { DockerConfig } from '../../src/config/docker-config.js';
 
 const config = (c: Partial<DockerConfig>): DockerConfig => ({ auths: {}, credHelpers: {}, ...c });
 /** What the engine reads: Go's base64.URLEncoding, padded. */
