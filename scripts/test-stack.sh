@@ -27,6 +27,7 @@ MTLS_REGISTRY_PORT=$((REGISTRY_PORT + 10))  # the same, asking for a client cert
 # Registries reached by a host name, as companies name them (a loopback address is never proxied):
 # one line in /etc/hosts, added by `up` and taken out by `down`.
 REGISTRY_HOST=registry.dpull.test
+PROXY_PORT=$((REGISTRY_PORT + 11))         # squid, basic auth, in front of any registry named by REGISTRY_HOST
 SLOW_RATE=${DPULL_SLOW_RATE:-2000000}   # bytes per second through the throttling proxy
 here=$(cd "$(dirname "$0")" && pwd)
 
@@ -38,6 +39,7 @@ install_missing() {
   command -v docker-registry >/dev/null || need+=(docker-registry)
   command -v htpasswd >/dev/null || need+=(apache2-utils)
   command -v tmux >/dev/null || need+=(tmux)
+  [ -x /usr/sbin/squid ] || need+=(squid)
   command -v openssl >/dev/null || need+=(openssl)
   command -v podman >/dev/null || need+=(podman)
   [ -x /usr/sbin/sshd ] || need+=(openssh-server)
@@ -239,6 +241,34 @@ start_tls_registries() { # the reference registry over HTTPS: htpasswd on one po
     { log "mutual-TLS registry did not start"; cat "$STACK_DIR/registry-mtls/log" >&2; return 1; }
 }
 
+start_proxy() { # squid on loopback asking for a user and password; its access log says what went through it
+  local dir="$STACK_DIR/squid" password=$1
+  mkdir -p "$dir"
+  htpasswd -bc "$dir/passwd" proxyuser "$password" > /dev/null 2>&1
+  cat > "$dir/squid.conf" <<CONF
+http_port 127.0.0.1:$PROXY_PORT
+pid_filename $dir/squid.pid
+access_log stdio:$dir/access.log squid
+cache_log $dir/cache.log
+cache_store_log none
+cache deny all
+coredump_dir $dir
+auth_param basic program /usr/lib/squid/basic_ncsa_auth $dir/passwd
+auth_param basic realm dpull-test-proxy
+acl authed proxy_auth REQUIRED
+acl registry_ports port 443 $REGISTRY_PORT-$((REGISTRY_PORT + 20))
+acl CONNECT method CONNECT
+http_access deny CONNECT !registry_ports
+http_access allow authed
+http_access deny all
+CONF
+  chown -R proxy:proxy "$dir" 2>/dev/null || true
+  /usr/sbin/squid -N -f "$dir/squid.conf" > "$dir/stdout.log" 2>&1 &
+  echo $! > "$dir/pid"
+  wait_for 30 curl -sS -o /dev/null --proxy "http://127.0.0.1:$PROXY_PORT" "http://$REGISTRY_HOST:$REGISTRY_PORT/v2/" ||
+    { log "squid did not start"; tail -20 "$dir/cache.log" "$dir/stdout.log" >&2; return 1; }
+}
+
 random_layers() { # random_layers DIR COUNT BYTES: writes file0..fileN-1 of random bytes
   local dir=$1 count=$2 bytes=$3 i
   mkdir -p "$dir"
@@ -339,6 +369,9 @@ up() {
     node "$here/push-test-images.mjs" "$reg" "$STACK_DIR/registry/data" > "$STACK_DIR/pushed.json"
   fi
   start_tls_registries
+  local proxy_password
+  proxy_password=$(head -c 12 /dev/urandom | base64 | tr -d '/+=')
+  start_proxy "$proxy_password"
   # The engine starts the tests empty: every pull is a real download from the registry.
   # Built images have parents (three:1.1 is FROM three:1.0): untag all, prune, until none is left.
   local pass
@@ -371,6 +404,9 @@ DPULL_TEST_TOKEN_REGISTRY=127.0.0.1:$TOKEN_REGISTRY_PORT
 DPULL_TEST_TLS_REGISTRY=$REGISTRY_HOST:$TLS_REGISTRY_PORT
 DPULL_TEST_MTLS_REGISTRY=$REGISTRY_HOST:$MTLS_REGISTRY_PORT
 DPULL_TEST_REGISTRY_CERTS=$STACK_DIR/registry-tls/certs
+DPULL_TEST_REGISTRY_HOST=$REGISTRY_HOST
+DPULL_TEST_PROXY=http://proxyuser:$proxy_password@127.0.0.1:$PROXY_PORT
+DPULL_TEST_PROXY_LOG=$STACK_DIR/squid/access.log
 ENV
   log "up: $STACK_DIR/env"
 }
@@ -395,6 +431,7 @@ down() {
   stop_pidfile "$STACK_DIR/dockerd.pid"
   stop_pidfile "$STACK_DIR/ssh/sshd.pid"
   stop_pidfile "$STACK_DIR/registry-token/pid"
+  stop_pidfile "$STACK_DIR/squid/pid"
   stop_pidfile "$STACK_DIR/registry-tls/pid"
   stop_pidfile "$STACK_DIR/registry-mtls/pid"
   # (rewritten in place, not replaced: /etc/hosts may be a mount of its own)

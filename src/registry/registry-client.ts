@@ -4,8 +4,10 @@ import { rememberSecret } from '../secrets.js';
 import { sanitize } from '../sanitize.js';
 import { clip } from './descriptor.js';
 import { registryTls, type RegistryTls } from '../config/registry-certificates.js';
+import { proxyFor, type ProxyChoice } from '../config/proxy.js';
+import type { SecureContext } from 'node:tls';
 import type { Environment } from '../environment.js';
-import { https } from '../builtins.js';
+import { https, tls } from '../builtins.js';
 
 /** What the user may send a registry: a password, or an identity token (refresh token). */
 export interface RegistryCredentials {
@@ -62,8 +64,9 @@ export const isLoopbackRegistry = (host: string) => /^(localhost|127\.\d+\.\d+\.
 export class RegistryClient {
   base: URL;
   private readonly tokens = new Map<string, string>();
-  // Connections kept open between requests (a pull is many blobs from one host), closed by close().
-  private readonly agents: { 'http:'?: http.Agent; 'https:'?: http.Agent } = {};
+  // Connections kept open between requests (a pull is many blobs from one host), closed by close():
+  // one agent per protocol and proxy.
+  private readonly agents = new Map<string, http.Agent>();
   private basicOnly = false;
 
   constructor(
@@ -85,18 +88,37 @@ export class RegistryClient {
   private readonly env: Environment;
   private switched = false;
   private tlsSettings: RegistryTls | undefined;
+  private tlsOptions: { secureContext: SecureContext; rejectUnauthorized: boolean } | undefined;
 
-  /** The HTTPS agent: the registry's CAs and client certificate (certs.d), or no check when insecure. */
-  private httpsAgent(): http.Agent {
-    if (this.agents['https:'] !== undefined) return this.agents['https:'];
+  /**
+   * What an HTTPS request to this registry is made with: its CAs and client certificate (certs.d)
+   * in one secure context, made once (given per request, it reaches through a proxy's tunnel too,
+   * and an agent's pool is not keyed by a long CA list); no check of the certificate when insecure.
+   */
+  private secure(): { secureContext: SecureContext; rejectUnauthorized: boolean } {
+    if (this.tlsOptions !== undefined) return this.tlsOptions;
     this.tlsSettings = registryTls(this.domain, this.env);
     const { ca, cert, key } = this.tlsSettings;
     try {
-      this.agents['https:'] = new (https().Agent)({ keepAlive: true, ...(this.insecure ? { rejectUnauthorized: false } : { ca }), ...(cert && key && { cert, key }) });
+      this.tlsOptions = { secureContext: tls().createSecureContext({ ca, ...(cert && key && { cert, key }) }), rejectUnauthorized: !this.insecure };
     } catch (err) {
       throw usageError(`the certificates for ${this.domain} (${this.tlsSettings.certsDirs.join(', ')}) cannot be used: ${clip((err as Error).message, 120)}`);
     }
-    return this.agents['https:'];
+    return this.tlsOptions;
+  }
+
+  /** The agent for a request to `url`: direct, or through the proxy the environment names for it. */
+  private async agentFor(url: URL): Promise<{ agent: http.Agent; proxy: ProxyChoice | undefined }> {
+    const proxy = proxyFor(url, this.env);
+    const key = `${url.protocol}${proxy?.url.href ?? ''}`;
+    let agent = this.agents.get(key);
+    if (agent === undefined) {
+      if (proxy === undefined) agent = url.protocol === 'https:' ? new (https().Agent)({ keepAlive: true }) : new http.Agent({ keepAlive: true });
+      else if (url.protocol === 'https:') agent = new (await import('https-proxy-agent')).HttpsProxyAgent(proxy.url, { keepAlive: true });
+      else agent = new (await import('http-proxy-agent')).HttpProxyAgent(proxy.url, { keepAlive: true });
+      this.agents.set(key, agent);
+    }
+    return { agent, proxy };
   }
 
   /** Turns to the other protocol for good (once): see the constructor. */
@@ -116,8 +138,7 @@ export class RegistryClient {
 
   /** Closes the connections kept open, so that nothing holds the process after the pull. */
   close(): void {
-    this.agents['http:']?.destroy();
-    this.agents['https:']?.destroy();
+    for (const agent of this.agents.values()) agent.destroy();
   }
 
   /** Sends a request for `path` (`/v2/…`), authenticating as the registry asks; resolves with the response. */
@@ -190,20 +211,16 @@ export class RegistryClient {
   }
 
   /** One request, redirects followed (blob storage: without the Authorization header on another origin). */
-  private send(url: URL, req: RegistryRequest, authorization: string | undefined, method?: 'POST', body?: string, hops = 0, origin = url.origin): Promise<RegistryResponse> {
+  private async send(url: URL, req: RegistryRequest, authorization: string | undefined, method?: 'POST', body?: string, hops = 0, origin = url.origin): Promise<RegistryResponse> {
+    const secure = url.protocol === 'https:';
+    const tlsOptions = secure ? this.secure() : {};
+    const { agent, proxy } = await this.agentFor(url);
     return new Promise((resolve, reject) => {
       const headers: Record<string, string> = { 'User-Agent': 'dpull', ...req.headers };
       // Credentials go where they were meant to (the registry, its token realm); a redirect to
       // another origin (blob storage, or the same host in plain HTTP) gets none.
       if (authorization !== undefined && url.origin === origin) headers.Authorization = authorization;
       if (body !== undefined) headers['Content-Type'] = 'application/x-www-form-urlencoded';
-      const secure = url.protocol === 'https:';
-      let agent: http.Agent;
-      try {
-        agent = secure ? this.httpsAgent() : (this.agents['http:'] ??= new http.Agent({ keepAlive: true }));
-      } catch (err) {
-        return reject(err);
-      }
       // The first way to an insecure registry met the other protocol: the same request the other way.
       const otherWay = () => {
         const next = new URL(url.pathname + url.search, this.switchProtocol());
@@ -214,6 +231,7 @@ export class RegistryClient {
         method: method ?? req.method ?? 'GET',
         headers,
         agent,
+        ...tlsOptions,
         timeout: TIMEOUT_MS,
         ...(this.signal !== undefined && { signal: this.signal }),
       });
@@ -222,6 +240,10 @@ export class RegistryClient {
         if (mayTurn && !secure && response.statusCode === 400 && response.httpVersion === '1.0' && response.headers['content-type'] === undefined) {
           response.resume();
           return otherWay();
+        }
+        if (response.statusCode === 407 && proxy !== undefined) {
+          response.resume();
+          return reject(pullError(`the proxy ${proxy.label} (${proxy.variable}) refused dpull: 407 Proxy Authentication Required (${proxy.url.username !== '' ? 'the user and password in its URL were not accepted' : 'give them in its URL: http://USER:PASSWORD@HOST:PORT'})`));
         }
         const answered = Object.assign(response, { from: url.host });
         const location = response.headers.location;
@@ -245,6 +267,9 @@ export class RegistryClient {
       request.on('timeout', () => request.destroy(Object.assign(new Error('timed out'), { code: 'ETIMEDOUT' })));
       request.on('error', (err: NodeJS.ErrnoException) => {
         if (this.signal?.aborted) return reject(this.signal.reason);
+        if (proxy !== undefined && PROXY_UNREACHABLE.has(err.code ?? '')) {
+          return reject(new DpullError(`cannot reach the proxy ${proxy.label} (${proxy.variable}) for ${this.domain}: ${describe(err, this.domain, undefined)}`, ExitCode.engineUnreachable, { cause: err }));
+        }
         if (mayTurn && secure && NOT_TLS.has(err.code ?? '')) return otherWay();
         reject(new DpullError(`cannot reach the registry ${this.domain} (${url.protocol}//${url.host}): ${describe(err, this.domain, this.tlsSettings)}`, ExitCode.pullFailed, { cause: err }));
       });
@@ -252,6 +277,9 @@ export class RegistryClient {
     });
   }
 }
+
+/** Failures to connect: through a proxy, they are the proxy's. */
+const PROXY_UNREACHABLE = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
 
 /** What a plain-HTTP server answering a TLS handshake looks like from here. */
 const NOT_TLS = new Set(['EPROTO', 'ERR_SSL_WRONG_VERSION_NUMBER', 'ERR_SSL_PACKET_LENGTH_TOO_LONG', 'ECONNRESET']);

@@ -251,9 +251,9 @@ describe('failures leave nothing that looks whole', () => {
 
   // A path through a file cannot be written even by root (the tests' user): ENOTDIR.
   test.each([
-    ['a layout', (f: string) => ['-o', `oci:${f}/layout`], (f: string) => `${f}/layout/blobs/sha256`, ''],
+    ['a layout', (f: string) => ['-o', `oci:${f}/layout`], (f: string) => `${f}/layout`, ''],
     ['an archive', (f: string) => ['-o', `docker-archive:${f}/a.tar`], (f: string) => `${f}/a.tar`, ''],
-    ['the cache folder an archive is made in', (f: string) => ['--cache-dir', f, '-o', `docker-archive:${f}.tar`], (f: string) => `${f}/layout/blobs/sha256`,
+    ['the cache folder an archive is made in', (f: string) => ['--cache-dir', f, '-o', `docker-archive:${f}.tar`], (f: string) => `${f}/layout`,
       " (dpull's cache folder, where archives are made from: --cache-dir or XDG_CACHE_HOME moves it)"],
   ])('%s where nothing can be written: one line naming the path, exit 1, nothing left', async (_, args, failing, hint) => {
     const folder = scratchDir('dpull-unwritable-');

@@ -558,6 +558,37 @@ describe('what errors name (low 18, 19, 21, 23, 25)', () => {
   });
 });
 
+test('blobs redirected to storage on another port with a signed URL: pulled, no credential reaches the storage, the signature never printed', async () => {
+  const image = testImage(3);
+  const storage = await hostileRegistry((req, res, reg) => {
+    const digest = new URL(req.url ?? '/', 'http://x').searchParams.get('blob') ?? '';
+    const bytes = reg.image.blobs.get(digest);
+    res.writeHead(bytes === undefined ? 404 : 200).end(bytes);
+    return true;
+  }, image);
+  try {
+    registry = await hostileRegistry((req, res) => {
+      if (req.headers.authorization === undefined) {
+        res.writeHead(401, { 'WWW-Authenticate': 'Basic realm="r"' }).end();
+        return true;
+      }
+      const blob = /\/blobs\/(sha256:[0-9a-f]{64})$/.exec(req.url ?? '')?.[1];
+      if (blob !== undefined) {
+        res.writeHead(307, { Location: `http://${storage.address}/store?blob=${blob}&X-Amz-Signature=f00dfacesignature` }).end();
+        return true;
+      }
+    }, image);
+    const auth = JSON.stringify({ auths: { [registry.address]: { auth: Buffer.from('u:pw-for-registry').toString('base64') } } });
+    const run = await runDpull(['--progress', 'json', '-o', `oci:${scratchDir('dpull-oci-')}/out`, `${registry.address}/app:1.0`], { ...noEngine(), DOCKER_AUTH_CONFIG: auth });
+    expect(run.code, run.stderr).toBe(0);
+    expect(storage.requests.filter((r) => r.startsWith('GET /store?'))).toHaveLength(4);
+    expect(storage.authorizations).toEqual([]);
+    expect(run.stdout + run.stderr).not.toContain('f00dfacesignature');
+  } finally {
+    await storage.close();
+  }
+});
+
 describe('--load into engines that misbehave (medium 12, 13, low 22, 24)', () => {
   /** An engine that loads: reads the archive, streams `progress` lines, says `said`, lists `id`. */
   const loadingEngine = (options: { said?: (name: string) => string; id?: (reg: HostileRegistry) => string; progressEveryMs?: number; progressFor?: number; cut?: boolean }) =>

@@ -1,5 +1,5 @@
 // dpull's reference parser against the docker CLI's own (distribution/reference, built from Debian
-// 13's source packages by scripts/reference-oracle.sh): the same verdict for every reference, the
+// 13's source packages by scripts/go-oracle.sh): the same verdict for every reference, the
 // same normalised reference when valid, the CLI's words where dpull repeats them.
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -7,10 +7,10 @@ import fc from 'fast-check';
 import { beforeAll, expect, test } from 'vitest';
 import { formatReference, parseReference } from '../../src/reference/reference.js';
 
-const script = fileURLToPath(new URL('../../scripts/reference-oracle.sh', import.meta.url));
+const script = fileURLToPath(new URL('../../scripts/go-oracle.sh', import.meta.url));
 let oracle: string;
 beforeAll(() => {
-  oracle = execFileSync('bash', [script], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim();
+  oracle = execFileSync('bash', [script, 'reference'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim();
 }, 300_000);
 
 interface Verdict {

@@ -34,6 +34,11 @@ export function stack() {
     mtlsRegistry: env.DPULL_TEST_MTLS_REGISTRY,
     /** ca.pem, client.cert, client.key for both. */
     registryCerts: env.DPULL_TEST_REGISTRY_CERTS,
+    /** The host name the registries are reached by when they must not be loopback (proxies): `registry.dpull.test`. */
+    registryHost: env.DPULL_TEST_REGISTRY_HOST,
+    /** squid with basic auth: http://USER:PASSWORD@127.0.0.1:PORT, and its access log. */
+    proxy: env.DPULL_TEST_PROXY,
+    proxyLog: env.DPULL_TEST_PROXY_LOG,
   };
 }
 
