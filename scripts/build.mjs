@@ -17,7 +17,7 @@ import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 
-const VENDOR = ['ora', 'string-width', 'tar-stream', 'https-proxy-agent', 'http-proxy-agent'];
+const VENDOR = ['ora', 'string-width', 'tar-stream', 'https-proxy-agent', 'http-proxy-agent', 'smol-toml'];
 
 // Node's own modules are loaded with require(), not import: importing one as ESM builds a facade
 // that reads every export, and on Node 24 reading node:http's lazy WebSocket/fetch getters

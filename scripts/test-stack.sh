@@ -28,6 +28,7 @@ MTLS_REGISTRY_PORT=$((REGISTRY_PORT + 10))  # the same, asking for a client cert
 # one line in /etc/hosts, added by `up` and taken out by `down`.
 REGISTRY_HOST=registry.dpull.test
 PROXY_PORT=$((REGISTRY_PORT + 11))         # squid, basic auth, in front of any registry named by REGISTRY_HOST
+CACHE_PORT=$((REGISTRY_PORT + 13))         # the reference registry as a pull-through cache of the token registry
 SLOW_RATE=${DPULL_SLOW_RATE:-2000000}   # bytes per second through the throttling proxy
 here=$(cd "$(dirname "$0")" && pwd)
 
@@ -241,6 +242,25 @@ start_tls_registries() { # the reference registry over HTTPS: htpasswd on one po
     { log "mutual-TLS registry did not start"; cat "$STACK_DIR/registry-mtls/log" >&2; return 1; }
 }
 
+start_pull_through_cache() { # `proxy: remoteurl:` in front of the token registry, with the stack's credentials
+  local dir="$STACK_DIR/registry-cache" password=$1
+  mkdir -p "$dir"
+  cat > "$dir/config.yml" <<YML
+version: 0.1
+log: { level: error, accesslog: { disabled: true } }
+storage: { filesystem: { rootdirectory: $dir/data } }
+http: { addr: 127.0.0.1:$CACHE_PORT, secret: dpull-test-stack }
+proxy:
+  remoteurl: http://127.0.0.1:$TOKEN_REGISTRY_PORT
+  username: dpull
+  password: $password
+YML
+  docker-registry serve "$dir/config.yml" > "$dir/log" 2>&1 &
+  echo $! > "$dir/pid"
+  wait_for 20 curl -fsS -o /dev/null "http://127.0.0.1:$CACHE_PORT/v2/" ||
+    { log "pull-through cache did not start"; cat "$dir/log" >&2; return 1; }
+}
+
 start_proxy() { # squid on loopback asking for a user and password; its access log says what went through it
   local dir="$STACK_DIR/squid" password=$1
   mkdir -p "$dir"
@@ -365,6 +385,7 @@ up() {
       docker tag "$reg/demo/three:1.0" "$token_reg/$repo:1.0"
       docker push -q "$token_reg/$repo:1.0" >/dev/null
     done
+    start_pull_through_cache "$password"
     # What the docker CLI of the stack cannot build: a multi-platform index, a corrupt blob.
     node "$here/push-test-images.mjs" "$reg" "$STACK_DIR/registry/data" > "$STACK_DIR/pushed.json"
   fi
@@ -407,6 +428,7 @@ DPULL_TEST_REGISTRY_CERTS=$STACK_DIR/registry-tls/certs
 DPULL_TEST_REGISTRY_HOST=$REGISTRY_HOST
 DPULL_TEST_PROXY=http://proxyuser:$proxy_password@127.0.0.1:$PROXY_PORT
 DPULL_TEST_PROXY_LOG=$STACK_DIR/squid/access.log
+DPULL_TEST_CACHE_REGISTRY=127.0.0.1:$CACHE_PORT
 ENV
   log "up: $STACK_DIR/env"
 }
@@ -432,6 +454,7 @@ down() {
   stop_pidfile "$STACK_DIR/ssh/sshd.pid"
   stop_pidfile "$STACK_DIR/registry-token/pid"
   stop_pidfile "$STACK_DIR/squid/pid"
+  stop_pidfile "$STACK_DIR/registry-cache/pid"
   stop_pidfile "$STACK_DIR/registry-tls/pid"
   stop_pidfile "$STACK_DIR/registry-mtls/pid"
   # (rewritten in place, not replaced: /etc/hosts may be a mount of its own)

@@ -31,6 +31,7 @@ export interface CliOptions {
   /** Where archives are made from (blobs kept between runs, to resume and share). */
   cacheDir?: string;
   preserveDigests?: boolean;
+  registryMirror?: string[];
   /** Pull through dpull and load into the engine. */
   load?: boolean;
   /** Runs again after a passing failure (--retry, else DPULL_RETRY, else 0). */
@@ -162,6 +163,7 @@ export function parseOptions(
     .option('--load', "pull through dpull (its network and credentials) and load the image into the engine: for an engine that cannot reach the registry")
     .option('--preserve-digests', "with --output to a layout: keep the registry's manifest bytes and digest (tools that open layouts by name then cannot open Docker v2 images)")
     .option('--cache-dir <dir>', 'with an archive --output: where blobs are kept between runs, to resume and share (default $XDG_CACHE_HOME/dpull; delete it any time)')
+    .option('--registry-mirror <url>', 'with --output or --load: a mirror for Docker Hub images (http[s]://HOST[:PORT]), tried first as the daemon\'s registry-mirrors are; repeat for several (registries.conf mirrors apply too)', collect)
     .option('--insecure-registry <host>', 'with --output: speak plain HTTP to this registry (loopback ones always are); repeat for several', collect)
     .addOption(new Option('--platform <os/arch[/variant]>', 'pull this platform of a multi-platform image').argParser(parsePlatform))
     .option('-a, --all-tags', 'pull every tag of the repository')

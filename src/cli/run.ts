@@ -52,6 +52,7 @@ function pullOptions(options: CliOptions, env: NodeJS.ProcessEnv): PullOptions {
     ...defined('insecureRegistries', options.insecureRegistry),
     ...defined('cacheDir', options.cacheDir),
     ...defined('preserveDigests', options.preserveDigests),
+    ...defined('registryMirrors', options.registryMirror),
     ...defined('load', options.load),
   };
 }

@@ -14,6 +14,7 @@ import { resolveAuth } from '../config/registry-auth.js';
 import type { Environment } from '../environment.js';
 import { monotonicMs } from '../clock.js';
 import { rememberRegistryAuth } from '../secrets.js';
+import { parseMirror } from './registry-endpoints.js';
 
 export type { PullResult };
 
@@ -51,6 +52,11 @@ export interface PullOptions extends EngineChoice {
    * Docker v2 image by name).
    */
   preserveDigests?: boolean;
+  /**
+   * With `output` or `load`: mirrors for Docker Hub images, as the daemon's `registry-mirrors`
+   * (`https://HOST[:PORT]`), tried first. registries.conf mirrors apply too, for any registry.
+   */
+  registryMirrors?: string[];
   /** Registries spoken to in plain HTTP with `output` (loopback ones always are). */
   insecureRegistries?: string[];
   /** Where archives are made from, blobs kept between runs; default `$XDG_CACHE_HOME/dpull`. */
@@ -109,6 +115,7 @@ export function preparePull(image: string, options: Omit<PullOptions, 'signal' |
   if ((options.output !== undefined || options.load === true) && options.allTags) {
     throw usageError(`--all-tags cannot go with ${options.load === true ? '--load' : '--output'}: pull the tags one by one`);
   }
+  for (const mirror of options.registryMirrors ?? []) parseMirror(mirror);
   if (options.output !== undefined) {
     // Without an engine: none is looked for, none needs to exist.
     if (options.host !== undefined || options.context !== undefined) throw usageError('--output pulls without an engine: leave out -H/--context');
@@ -152,12 +159,12 @@ export function startPull(prepared: PreparedPull | { error: unknown }, options: 
     if ('error' in prepared) throw prepared.error;
     const { reference } = prepared;
     const env = options.env ?? process.env;
-    const registryAuth =
-      options.registryAuth ??
-      (await resolveAuth(reference.domain, readDockerConfig(configDir(options.configDir, env)), env, {
+    const authOf = (domain: string) =>
+      resolveAuth(domain, readDockerConfig(configDir(options.configDir, env)), env, {
         ...(options.signal !== undefined && { signal: options.signal }),
         ...(options.timeout !== undefined && { timeoutMs: options.timeout }),
-      }));
+      });
+    const registryAuth = options.registryAuth ?? (await authOf(reference.domain));
     rememberRegistryAuth(registryAuth); // a library caller's own value too: never printed
     const request = {
       engine,
@@ -184,6 +191,12 @@ export function startPull(prepared: PreparedPull | { error: unknown }, options: 
           ...(options.insecureRegistries !== undefined && { insecureRegistries: options.insecureRegistries }),
           ...(options.cacheDir !== undefined && { cacheDir: options.cacheDir }),
           ...(options.preserveDigests !== undefined && { preserveDigests: options.preserveDigests }),
+          ...(options.registryMirrors !== undefined && { registryMirrors: options.registryMirrors }),
+          authFor: async (domain: string) => {
+            const auth = await authOf(domain);
+            rememberRegistryAuth(auth);
+            return auth;
+          },
           env,
           ...(engine !== undefined && { engine }),
           ...(options.signal !== undefined && { signal: options.signal }),

@@ -7,14 +7,16 @@ import type { PullEvent } from '../decode/pull-event.js';
 import { formatReference, parseReference, withDefaultTag, type ImageReference } from '../reference/reference.js';
 import { RegistryClient, credentialsFromHeader } from '../registry/registry-client.js';
 import { resolveImage, type Descriptor } from '../registry/manifest.js';
-import { platformPart } from '../registry/descriptor.js';
+import { clip, platformPart } from '../registry/descriptor.js';
+import { readRegistriesConf } from '../config/registries-conf.js';
+import { endpointsFor, type Endpoint } from './registry-endpoints.js';
 import { fetchBlob } from '../registry/blob-fetch.js';
 import type { OutputTarget } from '../output/destination.js';
 import { OciLayout } from '../output/oci-layout.js';
 import { ociManifest } from '../output/oci-manifest.js';
 import { packArchive, type ArchiveContents } from '../output/archive.js';
 import type { EngineAddress } from '../engine/address.js';
-import { pullError, usageError } from '../errors.js';
+import { DpullError, ExitCode, pullError, usageError } from '../errors.js';
 import { formatPlatform } from '../reference/platform.js';
 import { IdleTimeout } from './idle-timeout.js';
 import type { Environment } from '../environment.js';
@@ -43,6 +45,10 @@ export interface RegistryPullOptions {
   cacheDir?: string;
   /** Keep the registry's manifest bytes (and digest) in a layout: tools that open layouts by name then cannot (README). */
   preserveDigests?: boolean;
+  /** The daemon's registry-mirrors (`http[s]://HOST[:PORT]`), tried first for Docker Hub images. */
+  registryMirrors?: string[];
+  /** The `X-Registry-Auth` value for another registry (a mirror), found as for the image's own. */
+  authFor?: (domain: string) => Promise<string | undefined>;
   /** Where certificate settings are read from (SSL_CERT_FILE, NODE_EXTRA_CA_CERTS, DPULL_CERTS_D, HOME); default process.env. */
   env?: Environment;
   /** With `output.kind` `load`: the engine the image is loaded into. */
@@ -77,8 +83,7 @@ export async function streamRegistryPull(options: RegistryPullOptions, onBatch: 
   const failed = new AbortController();
   const signal = AbortSignal.any([...(options.signal ? [options.signal] : []), idle.signal, failed.signal]);
   setMaxListeners(64, signal); // a listener per request in flight: many blobs at once are no leak
-  const insecure = options.insecureRegistries?.includes(ref.domain) === true;
-  const client = new RegistryClient(ref.domain, credentialsFromHeader(options.registryAuth), { insecure, signal, ...(options.env !== undefined && { env: options.env }) });
+  let client: RegistryClient | undefined;
   const name = formatReference(ref);
   const archive = output.kind !== 'oci';
   // Layouts hold OCI media types throughout (what skopeo, umoci and podman open by name), unless
@@ -93,7 +98,21 @@ export async function streamRegistryPull(options: RegistryPullOptions, onBatch: 
   const layoutDir = archive ? join(options.cacheDir ?? defaultCacheDir(), 'layout') : output.path;
   try {
     const layout = new OciLayout(layoutDir).check(); // before the registry is asked anything
-    const image = await resolveImage(client, ref, options.platform);
+    const endpoints = endpointsFor(ref, await readRegistriesConf(options.env), options.registryMirrors ?? [], options.insecureRegistries ?? []);
+    const { image, endpoint, client: answered } = await firstToServe(endpoints, async (candidate) => {
+      const auth = candidate.domain === ref.domain ? options.registryAuth : await options.authFor?.(candidate.domain);
+      const { insecure, plain } = candidate;
+      const c = new RegistryClient(candidate.domain, credentialsFromHeader(auth), { insecure, plain, signal, ...(options.env !== undefined && { env: options.env }) });
+      try {
+        return { image: await resolveImage(c, { ...ref, domain: candidate.domain, path: candidate.path }, options.platform), endpoint: candidate, client: c };
+      } catch (err) {
+        c.close();
+        throw err;
+      }
+    }, (candidate, next, err) => onBatch([{ type: 'message', message: `the mirror ${candidate.domain} did not serve ${name} (${clip(err.message, 160)}); trying ${next.domain}` }]), signal);
+    client = answered;
+    const registry = client; // (for the closures below)
+    const from = endpoint.mirror ? ` (from the mirror ${endpoint.domain})` : '';
     idle.touch();
     // As an engine says it: once the manifest is resolved.
     onBatch([{ type: 'pulling', repository: ref.path, tag: ref.digest ?? ref.tag ?? 'latest' }]);
@@ -111,8 +130,8 @@ export async function streamRegistryPull(options: RegistryPullOptions, onBatch: 
           return;
         }
         const got = await fetchBlob(
-          client,
-          ref.path,
+          registry,
+          endpoint.path,
           blob,
           layout.blobPath(blob.digest),
           (bytes) => {
@@ -162,8 +181,8 @@ export async function streamRegistryPull(options: RegistryPullOptions, onBatch: 
     onBatch([
       { type: 'digest', digest },
       already
-        ? { type: 'status', message: `Image is up to date for ${name} in ${output.label}${openAs}`, upToDate: true }
-        : { type: 'status', message: `Downloaded newer image for ${name} to ${output.label}${openAs}`, upToDate: false },
+        ? { type: 'status', message: `Image is up to date for ${name} in ${output.label}${openAs}${from}`, upToDate: true }
+        : { type: 'status', message: `Downloaded newer image for ${name} to ${output.label}${openAs}${from}`, upToDate: false },
       {
         type: 'image',
         id: image.config.digest,
@@ -182,7 +201,7 @@ export async function streamRegistryPull(options: RegistryPullOptions, onBatch: 
     throw failure ?? err;
   } finally {
     idle.stop();
-    client.close();
+    client?.close();
   }
 }
 
@@ -219,4 +238,25 @@ function dockerName(given: string): string {
   const ref = withDefaultTag(parseReference(given));
   if (ref.digest !== undefined) throw usageError(`docker-archive:…:${given}: docker load names an image by a tag, not a digest`);
   return formatReference(ref);
+}
+
+/**
+ * The first endpoint (mirror, then the registry) whose `attempt` succeeds; a mirror that fails (down,
+ * 404, 5xx, denied, a manifest that does not verify) hands over to the next, `onFallback` saying so.
+ * The last one's failure is the pull's; bad input and an abort end it at once.
+ */
+async function firstToServe<T>(
+  endpoints: Endpoint[],
+  attempt: (endpoint: Endpoint) => Promise<T>,
+  onFallback: (failed: Endpoint, next: Endpoint, err: DpullError) => void,
+  signal: AbortSignal,
+): Promise<T> {
+  for (let i = 0; ; i++) {
+    try {
+      return await attempt(endpoints[i]);
+    } catch (err) {
+      if (signal.aborted || i === endpoints.length - 1 || !(err instanceof DpullError) || err.exitCode === ExitCode.usage) throw err;
+      onFallback(endpoints[i], endpoints[i + 1], err);
+    }
+  }
 }

@@ -72,14 +72,14 @@ export class RegistryClient {
   constructor(
     readonly domain: string,
     private readonly credentials: RegistryCredentials,
-    options: { insecure?: boolean; signal?: AbortSignal; env?: Environment } = {},
+    options: { insecure?: boolean; plain?: boolean; signal?: AbortSignal; env?: Environment } = {},
   ) {
     const host = domain === 'docker.io' ? 'registry-1.docker.io' : domain;
     // A loopback registry is spoken to in plain HTTP first, as the engine does; one the user calls
     // insecure in HTTPS without checking its certificate first, then in plain HTTP (the daemon's
     // --insecure-registry). Either turns to the other when the first way meets the wrong protocol.
-    this.insecure = options.insecure === true || isLoopbackRegistry(host);
-    this.base = new URL(`${isLoopbackRegistry(host) ? 'http' : 'https'}://${host}`);
+    this.insecure = options.insecure === true || options.plain === true || isLoopbackRegistry(host);
+    this.base = new URL(`${isLoopbackRegistry(host) || options.plain === true ? 'http' : 'https'}://${host}`);
     this.signal = options.signal;
     this.env = options.env ?? process.env;
   }

@@ -39,6 +39,8 @@ export function stack() {
     /** squid with basic auth: http://USER:PASSWORD@127.0.0.1:PORT, and its access log. */
     proxy: env.DPULL_TEST_PROXY,
     proxyLog: env.DPULL_TEST_PROXY_LOG,
+    /** The reference registry as a pull-through cache of tokenRegistry, holding the credentials for it. */
+    cacheRegistry: env.DPULL_TEST_CACHE_REGISTRY,
   };
 }
 
