@@ -188,8 +188,10 @@ export class RegistryClient {
           grant_type: 'refresh_token', refresh_token: this.credentials.identitytoken, service: challenge.params.service ?? '', scope, client_id: 'dpull',
         }).toString()))
       : await this.readJson(await this.send(realm, { repository: '' }, basic));
-    const token = typeof answer?.token === 'string' ? answer.token : typeof answer?.access_token === 'string' ? answer.access_token : undefined;
+    const token = typeof answer?.token === 'string' && answer.token !== '' ? answer.token : typeof answer?.access_token === 'string' ? answer.access_token : undefined;
     if (token === undefined) return undefined;
+    // It goes into a header: printable ASCII only (anything else could never be sent; say so, not crash).
+    if (!/^[\x21-\x7e]{1,16384}$/.test(token)) throw pullError(`the token service of ${this.domain} answered with something that is not a token`);
     rememberSecret(token);
     this.tokens.set(scope, token);
     return `Bearer ${token}`;

@@ -491,6 +491,22 @@ describe('waits that must end (high 9, low 15, 22)', () => {
   });
 });
 
+test('a token service that answers a token with a line break in it: one line, exit 1, not called a bug', async () => {
+  registry = await hostileRegistry((req, res) => {
+    if (req.url?.startsWith('/token')) {
+      res.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify({ token: 'abc\r\nX-Evil: 1' }));
+      return true;
+    }
+    if (req.headers.authorization === undefined) {
+      res.writeHead(401, { 'WWW-Authenticate': `Bearer realm="http://${req.headers.host}/token",service="s"` }).end();
+      return true;
+    }
+  });
+  const run = await runDpull(['-q', '-o', `oci:${scratchDir('dpull-oci-')}/out`, `${registry.address}/app:1.0`], noEngine());
+  expect(run.code).toBe(1);
+  expect(run.stderr).toBe(`dpull: the token service of ${registry.address} answered with something that is not a token\n`);
+});
+
 describe('what errors name (low 18, 19, 21, 23, 25)', () => {
   test('an index of 20,000 platforms without this one: a short line', async () => {
     registry = await hostileRegistry((req, res) => {
