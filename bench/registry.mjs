@@ -6,7 +6,8 @@
 // NODE_EXTRA_CA_CERTS of the caller's); dpull on Node 20 and on Node 24; also dpull's wall time by
 // blobs fetched at once, which chose its default. And the floor: bench/bare-node-pull.cjs, the
 // least a Node program does for the same copy (no display, no checks beyond the digests), and
-// bench/raw-socket-pull.cjs, the same with HTTP read off the socket by hand, not node:http.
+// bench/raw-socket-pull.cjs, the same with HTTP read off the socket by hand, not node:http, and
+// bench/bare-undici-pull.cjs, the same with undici: the measurement behind dpull's HTTP client.
 //   bash scripts/test-stack.sh up && node bench/registry.mjs [--write]
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
@@ -101,9 +102,10 @@ smallPull(process.execPath)(`${work}/warm`);
 smallPull(node24Path)(`${work}/warm24`);
 const bare = (repository, tag) => (d) => measure(process.execPath, [`${root}/bench/bare-node-pull.cjs`, registry, repository, tag, d]);
 const raw = (repository, tag) => (d) => measure(process.execPath, [`${root}/bench/raw-socket-pull.cjs`, registry, repository, tag, d]);
+const undici = (repository, tag) => (d) => measure(process.execPath, [`${root}/bench/bare-undici-pull.cjs`, registry, repository, tag, d]);
 // A pull of it takes ~0.15 s: 3× the runs, the five interleaved.
 const SMALL_RUNS = 3 * RUNS;
-const small = interleaved({ dpull: smallPull(process.execPath), dpull24: smallPull(node24Path), bare: bare('demo/eight', '1.0'), raw: raw('demo/eight', '1.0'),
+const small = interleaved({ dpull: smallPull(process.execPath), dpull24: smallPull(node24Path), bare: bare('demo/eight', '1.0'), raw: raw('demo/eight', '1.0'), undici: undici('demo/eight', '1.0'),
   skopeo: (d) => measure('skopeo', ['copy', '--quiet', '--src-tls-verify=false', `docker://${registry}/demo/eight:1.0`, `oci:${d}`]) }, SMALL_RUNS);
 const ref = `${registry}/bench/big:1.0`;
 // Archives are made from a cache folder: the bench's own, its blobs emptied before each run (a
@@ -127,7 +129,8 @@ for (const [label, dpullOut, skopeoOut] of [
   results[label] = { ours, theirs };
   rows.push(row(label, ours, theirs));
 }
-const bareBig = repeat(bare('bench/big', '1.0'));
+// node:http and undici side by side on the same copy, interleaved: which HTTP client dpull uses.
+const { bare: bareBig, undici: undiciBig } = interleaved({ bare: bare('bench/big', '1.0'), undici: undici('bench/big', '1.0') }, RUNS);
 const rawBig = repeat(raw('bench/big', '1.0'));
 // Blobs at once: the default is the smallest count within 5 % of the fastest.
 const byConcurrency = [1, 2, 4, 6, 8].map((n) => [n, repeat((d) => dpull(`oci:${d}`, { DPULL_BLOBS_AT_ONCE: String(n) })).wall]);
@@ -139,9 +142,11 @@ const table = [
   '| --- | --- | --- | --- |',
   ...rows,
   row('the floor: a bare Node program into files (bench/bare-node-pull.cjs)', bareBig, results['OCI layout'].theirs),
+  row('the same floor with undici instead of node:http (bench/bare-undici-pull.cjs)', undiciBig, results['OCI layout'].theirs),
   row('the floor without node:http (bench/raw-socket-pull.cjs)', rawBig, results['OCI layout'].theirs),
   row('OCI layout, the 8-layer test image (12 MB)', small.dpull, small.skopeo),
   row('the same, the floor (bench/bare-node-pull.cjs)', small.bare, small.skopeo),
+  row('the same, the floor with undici (bench/bare-undici-pull.cjs)', small.undici, small.skopeo),
   row('the same, the floor without node:http (bench/raw-socket-pull.cjs)', small.raw, small.skopeo),
   row('the same on Node 24', small.dpull24, small.skopeo),
   '',

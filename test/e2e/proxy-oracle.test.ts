@@ -1,16 +1,14 @@
 // dpull's proxy rules against Go's own (golang.org/x/net/http/httpproxy, which docker, skopeo,
 // crane and regctl use; built from Debian 13's source packages by scripts/go-oracle.sh): for every
 // generated HTTPS_PROXY/HTTP_PROXY/NO_PROXY and URL, the same choice — direct, or which proxy.
-import { execFileSync } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import { goOracle } from '../support/go-oracle.js';
 import fc from 'fast-check';
 import { beforeAll, expect, test } from 'vitest';
 import { proxyFor } from '../../src/config/proxy.js';
 
-const script = fileURLToPath(new URL('../../scripts/go-oracle.sh', import.meta.url));
-let oracle: string;
+let goVerdicts: (cases: Case[]) => { proxy: string; error?: string }[];
 beforeAll(() => {
-  oracle = execFileSync('bash', [script, 'proxy'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim();
+  goVerdicts = goOracle('proxy');
 }, 300_000);
 
 interface Case {
@@ -22,11 +20,7 @@ interface Case {
 
 /** Go's choice for each case: '' for direct, else the proxy's host:port. */
 function goChoices(cases: Case[]): string[] {
-  const out = execFileSync(oracle, { input: cases.map((c) => JSON.stringify(c)).join('\n') + '\n', encoding: 'utf8', maxBuffer: 64 << 20 });
-  return out.trim().split('\n').map((line) => {
-    const verdict = JSON.parse(line) as { proxy: string; error?: string };
-    return verdict.error !== undefined ? `error` : verdict.proxy === '' ? '' : new URL(verdict.proxy).host;
-  });
+  return goVerdicts(cases).map((verdict) => (verdict.error !== undefined ? 'error' : verdict.proxy === '' ? '' : new URL(verdict.proxy).host));
 }
 
 function dpullChoice(c: Case): string {

@@ -1,16 +1,15 @@
 // dpull's reference parser against the docker CLI's own (distribution/reference, built from Debian
 // 13's source packages by scripts/go-oracle.sh): the same verdict for every reference, the
 // same normalised reference when valid, the CLI's words where dpull repeats them.
-import { execFileSync } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import { goOracle } from '../support/go-oracle.js';
 import fc from 'fast-check';
 import { beforeAll, expect, test } from 'vitest';
 import { formatReference, parseReference } from '../../src/reference/reference.js';
 
-const script = fileURLToPath(new URL('../../scripts/go-oracle.sh', import.meta.url));
-let oracle: string;
+let cliVerdicts: (inputs: string[]) => Verdict[];
 beforeAll(() => {
-  oracle = execFileSync('bash', [script, 'reference'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim();
+  /** The docker CLI's verdicts on every input, from one run of the oracle. */
+  cliVerdicts = goOracle<string, Verdict>('reference');
 }, 300_000);
 
 interface Verdict {
@@ -19,11 +18,6 @@ interface Verdict {
   error?: string;
 }
 
-/** The docker CLI's verdicts on every input, from one run of the oracle. */
-function cliVerdicts(inputs: string[]): Verdict[] {
-  const out = execFileSync(oracle, { input: inputs.map((s) => JSON.stringify(s)).join('\n') + '\n', encoding: 'utf8', maxBuffer: 64 << 20 });
-  return out.trim().split('\n').map((line) => JSON.parse(line));
-}
 
 function dpullVerdict(input: string): Verdict {
   try {
