@@ -24,6 +24,7 @@ TOKEN_REGISTRY_PORT=$((REGISTRY_PORT + 7)) # the reference registry with `auth: 
 TOKEN_ISSUER_PORT=$((REGISTRY_PORT + 8))   # its token issuer, in Docker Hub's shape
 TLS_REGISTRY_PORT=$((REGISTRY_PORT + 9))    # the reference registry over HTTPS (htpasswd), named REGISTRY_HOST
 MTLS_REGISTRY_PORT=$((REGISTRY_PORT + 10))  # the same, asking for a client certificate (http.tls.clientcas)
+TLS_TOKEN_REGISTRY_PORT=$((REGISTRY_PORT + 16)) # the same with token auth (the token registry's issuer)
 # Registries reached by a host name, as companies name them (a loopback address is never proxied):
 # one line in /etc/hosts, added by `up` and taken out by `down`.
 REGISTRY_HOST=registry.dpull.test
@@ -212,9 +213,15 @@ start_tls_registries() { # the reference registry over HTTPS: htpasswd on one po
   local certs="$STACK_DIR/registry-tls/certs" name port extra
   make_registry_certs "$certs"
   grep -q " $REGISTRY_HOST\$" /etc/hosts || echo "127.0.0.1 $REGISTRY_HOST" >> /etc/hosts
-  for name in registry-tls registry-mtls; do
-    if [ "$name" = registry-tls ]; then port=$TLS_REGISTRY_PORT; extra="auth: { htpasswd: { realm: dpull-test, path: $STACK_DIR/htpasswd } }"
-    else port=$MTLS_REGISTRY_PORT; extra=""; fi
+  local names=(registry-tls registry-mtls)
+  [ "$EXTRAS" = 0 ] || names+=(registry-tls-token)
+  for name in "${names[@]}"; do
+    case "$name" in
+      registry-tls) port=$TLS_REGISTRY_PORT; extra="auth: { htpasswd: { realm: dpull-test, path: $STACK_DIR/htpasswd } }" ;;
+      registry-mtls) port=$MTLS_REGISTRY_PORT; extra="" ;;
+      registry-tls-token) port=$TLS_TOKEN_REGISTRY_PORT
+        extra="auth: { token: { realm: \"http://127.0.0.1:$TOKEN_ISSUER_PORT/token\", service: dpull-test-registry, issuer: dpull-test-issuer, rootcertbundle: $STACK_DIR/registry-token/issuer-cert.pem } }" ;;
+    esac
     mkdir -p "$STACK_DIR/$name"
     # The images the plain registries hold (pushed there by the stack's engine), served over TLS.
     cp -a "$STACK_DIR/registry/data" "$STACK_DIR/$name/data"
@@ -240,6 +247,8 @@ start_tls_registries() { # the reference registry over HTTPS: htpasswd on one po
     { log "TLS registry did not start"; cat "$STACK_DIR/registry-tls/log" >&2; return 1; }
   wait_for 20 curl -sS -o /dev/null --cacert "$certs/ca.pem" --cert "$certs/client.cert" --key "$certs/client.key" "https://$REGISTRY_HOST:$MTLS_REGISTRY_PORT/v2/" ||
     { log "mutual-TLS registry did not start"; cat "$STACK_DIR/registry-mtls/log" >&2; return 1; }
+  [ "$EXTRAS" = 0 ] || wait_for 20 curl -sS -o /dev/null --cacert "$certs/ca.pem" "https://$REGISTRY_HOST:$TLS_TOKEN_REGISTRY_PORT/v2/" ||
+    { log "token registry over TLS did not start"; cat "$STACK_DIR/registry-tls-token/log" >&2; return 1; }
 }
 
 start_pull_through_cache() { # `proxy: remoteurl:` in front of the token registry, with the stack's credentials
@@ -424,6 +433,7 @@ DPULL_TEST_SSH_WRONG_KEY_PATH=$STACK_DIR/ssh/bin-wrong-key
 DPULL_TEST_TOKEN_REGISTRY=127.0.0.1:$TOKEN_REGISTRY_PORT
 DPULL_TEST_TLS_REGISTRY=$REGISTRY_HOST:$TLS_REGISTRY_PORT
 DPULL_TEST_MTLS_REGISTRY=$REGISTRY_HOST:$MTLS_REGISTRY_PORT
+DPULL_TEST_TLS_TOKEN_REGISTRY=$REGISTRY_HOST:$TLS_TOKEN_REGISTRY_PORT
 DPULL_TEST_REGISTRY_CERTS=$STACK_DIR/registry-tls/certs
 DPULL_TEST_REGISTRY_HOST=$REGISTRY_HOST
 DPULL_TEST_PROXY=http://proxyuser:$proxy_password@127.0.0.1:$PROXY_PORT
@@ -457,6 +467,7 @@ down() {
   stop_pidfile "$STACK_DIR/registry-cache/pid"
   stop_pidfile "$STACK_DIR/registry-tls/pid"
   stop_pidfile "$STACK_DIR/registry-mtls/pid"
+  stop_pidfile "$STACK_DIR/registry-tls-token/pid"
   # (rewritten in place, not replaced: /etc/hosts may be a mount of its own)
   if grep -q " $REGISTRY_HOST\$" /etc/hosts 2>/dev/null; then
     grep -v " $REGISTRY_HOST\$" /etc/hosts > "$STACK_DIR/hosts" || true

@@ -121,7 +121,8 @@ export async function streamRegistryPull(options: RegistryPullOptions, onBatch: 
     const already = !archive && layout.entryFor(name)?.digest === stored.digest;
     // A layer listed twice (a valid image may) is one blob: fetched once, one row.
     const layers = [...new Map(image.layers.map((blob): [string, Descriptor] => [blob.digest, blob])).values()];
-    onBatch(layers.map((blob) => layer(blob, 'pending', 'Pulling fs layer')));
+    // Every size is known from the manifest: the total and the ETA are exact from the first frame.
+    onBatch(layers.map((blob) => ({ ...layer(blob, 'pending', 'Pulling fs layer'), total: blob.size })));
     const limit = pLimit(blobsAtOnce());
     const fetch = (blob: Descriptor, shown: boolean) =>
       limit(async () => {

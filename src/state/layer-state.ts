@@ -36,7 +36,10 @@ export function applyLayerEvent(layer: LayerRecord, event: LayerEvent): LayerRec
     downloaded: layer.downloaded,
     retryIn: event.retryIn,
   };
-  if (event.phase === 'downloading') {
+  if ((event.phase === 'pending' || event.phase === 'waiting') && event.current === undefined && event.total !== undefined) {
+    // A size known before the first byte (a registry's manifest gives every layer's): the total and ETA count it at once.
+    next.size = event.total;
+  } else if (event.phase === 'downloading') {
     if (event.total !== undefined) next.size = event.total;
     if (event.current !== undefined) {
       // current can exceed a wrong total; never count more than the layer's size.

@@ -320,6 +320,14 @@ test('on a terminal: the same live display as an engine pull, and the closing li
   expect(await someFrameShows(run.output, 120, 30, (lines) => lines.some((l) => /Downloading +█+░+/.test(l)), false)).toBe(true);
 });
 
+test('on a terminal: the total and the ETA are exact from the first frame (the manifest gives every size), though only 4 of 8 layers start at once', async () => {
+  const run = await runInPty(['-o', `oci:${join(scratchDir('dpull-oci-'), 'layout')}`, `${s.slowRegistry}/demo/eight:1.0`], noEngine, { cols: 120, rows: 30 });
+  expect(run.exitCode).toBe(0);
+  // Never an open-ended total (`MB+`); an ETA while layers are still waiting to start.
+  expect(await someFrameShows(run.output, 120, 30, (lines) => lines.some((l) => / layers · .*MB\+/.test(l)), false)).toBe(false);
+  expect(await someFrameShows(run.output, 120, 30, (lines) => lines.some((l) => /^[0-3]\/8 layers · [\d.]+\/12\.\d MB · \d+% · .* · ETA \d+s/.test(l)), false)).toBe(true);
+});
+
 test('the library: pull(ref, { output })', async () => {
   const dir = join(scratchDir('dpull-oci-'), 'layout');
   const p = pull(three, { output: `oci:${dir}` });

@@ -11,6 +11,7 @@ import { afterEach, describe, expect, test } from 'vitest';
 import { dpullBin, dpullNode, pathWithDpullNode, runDpull, type DpullRun } from '../support/run-dpull.js';
 import { scratchDir } from '../support/scratch.js';
 import { fakeEngine, type FakeEngine } from '../support/fake-engine.js';
+import { runInPty } from '../support/pty.js';
 import { hostileRegistry, sha256, testImage, type HostileRegistry } from '../support/hostile-registry.js';
 
 let registry: HostileRegistry | undefined;
@@ -387,6 +388,17 @@ describe('credentials echoed back (critical 4)', () => {
     expect(run.stdout + run.stderr).toContain('[redacted]');
     if (mode === 'json') expect(run.stdout).toMatch(/"type":"retry"/);
     for (const form of forms(password)) expect(run.stdout + run.stderr, `printed ${form}`).not.toContain(form);
+  });
+
+  test('on a terminal: the retry countdown, the board and the failure carry no form of it', async () => {
+    registry = await echoing();
+    const password = 'tty-s3cr/et@pw';
+    const auth = JSON.stringify({ auths: { [registry.address]: { auth: Buffer.from(`${USER}:${password}`).toString('base64') } } });
+    const run = await runInPty(['--retry', '1', '--retry-delay', '1', '-o', `oci:${scratchDir('dpull-oci-')}/out`, `${registry.address}/app:1.0`], { ...noEngine(), DOCKER_AUTH_CONFIG: auth }, { cols: 200, rows: 30 });
+    expect(run.exitCode).toBe(1);
+    expect(run.output).toMatch(/retrying in/);
+    expect(run.output).toContain('[redacted]');
+    for (const form of forms(password)) expect(run.output, `printed ${form}`).not.toContain(form);
   });
 
   test('the library: the error a caller gets holds no form of the password', async () => {

@@ -79,6 +79,17 @@ describe('a registry whose certificate a private CA signed', () => {
   });
 });
 
+test('token auth over HTTPS (a registry in Docker Hub\'s shape with a private CA): a private image with the credentials', async () => {
+  const image = `${s.tlsTokenRegistry}/private/three:1.0`;
+  const credentials = JSON.stringify({ auths: { [s.tlsTokenRegistry]: { auth: Buffer.from(`${s.authUser}:${s.authPassword}`).toString('base64') } } });
+  const denied = await pull(image, { DPULL_CERTS_D: certsD(s.tlsTokenRegistry, ['ca.pem']) });
+  expect(denied.code).toBe(1);
+  expect(denied.stderr).toMatch(/denied access to private\/three/);
+  const run = await pull(image, { DOCKER_AUTH_CONFIG: credentials, DPULL_CERTS_D: certsD(s.tlsTokenRegistry, ['ca.pem']) });
+  expect(run.stderr).toBe('');
+  expect(run.code).toBe(0);
+});
+
 describe('a registry that asks for a client certificate (mutual TLS)', () => {
   const image = () => `${s.mtlsRegistry}/demo/three:1.0`;
 

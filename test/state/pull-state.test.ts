@@ -8,6 +8,16 @@ function replay(name: string, msPerEvent = 50) {
   return state;
 }
 
+test('layers announced with their sizes (a registry pull): the total is known before any byte, and the ETA with the first', () => {
+  const state = new PullState(0);
+  for (const [id, size] of [['aaaaaaaaaaaa', 1000], ['bbbbbbbbbbbb', 3000]] as const) state.apply({ type: 'layer', id, phase: 'pending', status: 'Pulling fs layer', total: size }, 0);
+  expect(state.totals(0)).toMatchObject({ knownBytes: 4000, sizesKnown: true, downloadedBytes: 0 });
+  state.apply({ type: 'layer', id: 'aaaaaaaaaaaa', phase: 'downloading', status: 'Downloading', current: 500, total: 1000 }, 1000);
+  state.apply({ type: 'layer', id: 'aaaaaaaaaaaa', phase: 'downloading', status: 'Downloading', current: 1000, total: 1000 }, 2000);
+  expect(state.totals(2000).etaSeconds).toBeGreaterThan(0);
+  expect(state.totals(2000).knownBytes).toBe(4000);
+});
+
 describe('the pull state of real recorded streams', () => {
   test('a fresh pull ends with every layer complete and every byte counted once', () => {
     const state = replay('three-fresh');

@@ -30,6 +30,8 @@ export function stack() {
     tokenRegistry: env.DPULL_TEST_TOKEN_REGISTRY,
     /** The reference registry over HTTPS by a host name (htpasswd: authUser/authPassword), its CA the stack's own. */
     tlsRegistry: env.DPULL_TEST_TLS_REGISTRY,
+    /** The same with token auth (tokenRegistry's issuer): private/three with the stack's credentials. */
+    tlsTokenRegistry: env.DPULL_TEST_TLS_TOKEN_REGISTRY,
     /** The same asking for a client certificate (open otherwise). */
     mtlsRegistry: env.DPULL_TEST_MTLS_REGISTRY,
     /** ca.pem, client.cert, client.key for both. */
