@@ -99,18 +99,35 @@ export async function streamRegistryPull(options: RegistryPullOptions, onBatch: 
   try {
     const layout = new OciLayout(layoutDir).check(); // before the registry is asked anything
     const endpoints = endpointsFor(ref, await readRegistriesConf(options.env), options.registryMirrors ?? [], options.insecureRegistries ?? []);
-    const { image, endpoint, client: answered } = await firstToServe(endpoints, async (candidate) => {
+    const connect = async (candidate: Endpoint) => {
       const auth = candidate.domain === ref.domain ? options.registryAuth : await options.authFor?.(candidate.domain);
       const { insecure, plain } = candidate;
-      const c = new RegistryClient(candidate.domain, credentialsFromHeader(auth), { insecure, plain, signal, ...(options.env !== undefined && { env: options.env }) });
-      try {
-        return { image: await resolveImage(c, { ...ref, domain: candidate.domain, path: candidate.path }, options.platform), endpoint: candidate, client: c };
-      } catch (err) {
-        c.close();
-        throw err;
-      }
-    }, (candidate, next, err) => onBatch([{ type: 'message', message: `the mirror ${candidate.domain} did not serve ${name} (${clip(err.message, 160)}); trying ${next.domain}` }]), signal);
-    client = answered;
+      return new RegistryClient(candidate.domain, credentialsFromHeader(auth), { insecure, plain, signal, ...(options.env !== undefined && { env: options.env }) });
+    };
+    // Pulls of the same image at once (one image into several engines with --load) ask for its
+    // manifest once: the first asks, the others take its answer and fetch blobs with a client of
+    // their own; the cache's locks then have each blob fetched once.
+    const resolve = () =>
+      firstToServe(endpoints, async (candidate) => {
+        const c = await connect(candidate);
+        try {
+          return { image: await resolveImage(c, { ...ref, domain: candidate.domain, path: candidate.path }, options.platform), endpoint: candidate, client: c };
+        } catch (err) {
+          c.close();
+          throw err;
+        }
+      }, (candidate, next, err) => onBatch([{ type: 'message', message: `the mirror ${candidate.domain} did not serve ${name} (${clip(err.message, 160)}); trying ${next.domain}` }]), signal);
+    const shared = sharedWhileInFlight(`${name}\n${options.platform ?? ''}\n${options.registryAuth ?? ''}`, resolve);
+    // The client that answered is this pull's own when it asked itself; one that took another
+    // pull's answer and saw it fail asks for itself (the failure, or the abort, was the other's).
+    let own = shared.first;
+    const resolved = shared.value.catch((err: unknown) => {
+      if (own || signal.aborted) throw err;
+      own = true;
+      return resolve();
+    });
+    const { image, endpoint, client: answered } = await resolved;
+    client = own ? answered : await connect(endpoint);
     const registry = client; // (for the closures below)
     const from = endpoint.mirror ? ` (from the mirror ${endpoint.domain})` : '';
     idle.touch();
@@ -260,4 +277,16 @@ async function firstToServe<T>(
       onFallback(endpoints[i], endpoints[i + 1], err);
     }
   }
+}
+
+const inFlight = new Map<string, Promise<unknown>>();
+/** `make()`'s promise, shared with every caller of the same key while it is unsettled; `first` for the caller that made it. */
+function sharedWhileInFlight<T>(key: string, make: () => Promise<T>): { value: Promise<T>; first: boolean } {
+  const running = inFlight.get(key) as Promise<T> | undefined;
+  if (running !== undefined) return { value: running, first: false };
+  const value = make();
+  inFlight.set(key, value);
+  const forget = () => inFlight.delete(key);
+  value.then(forget, forget);
+  return { value, first: true };
 }

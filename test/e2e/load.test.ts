@@ -45,3 +45,27 @@ test('--load and --output together, or with -a: usage errors', async () => {
   expect(all.code).toBe(2);
   expect(all.stderr).toBe('dpull: --all-tags cannot go with --load: pull the tags one by one\n');
 });
+
+test('one image into three engines at once (dockerd, Docker 26, podman): its manifest asked once, each blob fetched once, every engine holds it', async () => {
+  const { hostileRegistry, testImage } = await import('../support/hostile-registry.js');
+  const registry = await hostileRegistry(undefined, testImage(3));
+  const podmanSocket = s.podmanHost.replace('unix://', '');
+  try {
+    for (const socket of [s.socketPath, s.docker26Socket, podmanSocket]) await removeAllImages(socket);
+    const image = `${registry.address}/app:1.0`;
+    const run = await runDpull(['-q', '--load', '-H', s.dockerHost, '-H', s.docker26Host, '-H', s.podmanHost, image], { XDG_CACHE_HOME: scratchDir('dpull-cache-') });
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    const gets = registry.requests.filter((r) => r.startsWith('GET '));
+    expect(gets.filter((r) => r.includes('/manifests/'))).toHaveLength(1);
+    const blobs = gets.filter((r) => r.includes('/blobs/'));
+    expect(blobs).toHaveLength(4); // 3 layers and the config
+    expect(new Set(blobs).size).toBe(4);
+    for (const socket of [s.socketPath, s.docker26Socket, podmanSocket]) {
+      expect((await engineRequest('GET', `/images/${encodeURIComponent(image)}/json`, socket)).status, socket).toBe(200);
+    }
+  } finally {
+    await registry.close();
+    for (const socket of [s.socketPath, s.docker26Socket, podmanSocket]) await removeAllImages(socket);
+  }
+});
