@@ -25,7 +25,7 @@ interface ListedImage {
   Size?: unknown;
 }
 
-async function getJson(address: EngineAddress, path: string, signal?: AbortSignal): Promise<{ status: number; body: unknown }> {
+export async function getJson(address: EngineAddress, path: string, signal?: AbortSignal): Promise<{ status: number; body: unknown }> {
   const response = await requestEngine(address, { method: 'GET', path, ...(signal !== undefined && { signal }) });
   const text = await readBody(response, 4 << 20);
   let body: unknown;

@@ -8,6 +8,7 @@ import type { PullEvent } from '../decode/pull-event.js';
 import { archiveStream, type ArchiveContents } from '../output/archive.js';
 import { pullError } from '../errors.js';
 import { sanitize } from '../sanitize.js';
+import { formatBytes } from '../render/format.js';
 import { clip } from '../registry/descriptor.js';
 
 interface LoadMessage {
@@ -36,7 +37,8 @@ export async function loadIntoEngine(
   /** Each layer's diff ID (uncompressed digest) → the id its row has on screen. */
   layerOfDiffId: Map<string, string>,
   onBatch: (events: PullEvent[]) => void,
-  options: { signal?: AbortSignal; onActivity?: () => void } = {},
+  /** `notSent`: bytes of layers the engine has, left out of the archive (said in the closing line). */
+  options: { signal?: AbortSignal; onActivity?: () => void; notSent?: number } = {},
 ): Promise<void> {
   const { name } = image;
   const { signal, onActivity = () => {} } = options;
@@ -44,7 +46,11 @@ export async function loadIntoEngine(
   onActivity();
   onBatch([{ type: 'message', message: `Loading into the engine at ${engine.url}` }]);
   const body = await archiveStream(contents);
-  body.on('data', onActivity); // the upload moving is life (an engine reads it as it loads)
+  let sent = 0;
+  body.on('data', (chunk: Buffer) => {
+    sent += chunk.length;
+    onActivity(); // the upload moving is life (an engine reads it as it loads)
+  });
   const response = await requestEngine(engine, {
     method: 'POST',
     path: `/v${apiVersion}/images/load?quiet=0`,
@@ -86,7 +92,7 @@ export async function loadIntoEngine(
   if (loaded === undefined) throw pullError(`the engine at ${engine.url} did not say it loaded ${name}`);
   onBatch([
     ...[...layerOfDiffId.values()].map((id): PullEvent => ({ type: 'layer', id, phase: 'complete', status: 'Loaded' })),
-    { type: 'status', message: `${loaded} into the engine at ${engine.url}`, upToDate: false },
+    { type: 'status', message: `${loaded} into the engine at ${engine.url} (${formatBytes(sent)} sent${options.notSent ? `; ${formatBytes(options.notSent)} of layers it has left out` : ''})`, upToDate: false },
   ]);
   const held = await lookUpImage(engine, apiVersion, name, false, signal);
   if (held?.id !== undefined && !image.ids.includes(held.id)) {

@@ -19,6 +19,8 @@ import type { EngineAddress } from '../engine/address.js';
 import { DpullError, ExitCode, pullError, usageError } from '../errors.js';
 import { formatPlatform } from '../reference/platform.js';
 import { IdleTimeout } from './idle-timeout.js';
+import { negotiateApiVersion } from '../engine/api-version.js';
+import { engineHoldings } from '../engine/engine-holdings.js';
 import type { Environment } from '../environment.js';
 import { writeFailure } from '../output/write-failure.js';
 
@@ -161,7 +163,29 @@ export async function streamRegistryPull(options: RegistryPullOptions, onBatch: 
         );
         if (shown) onBatch([got === 'present' ? layer(blob, 'exists', 'Already exists') : layer(blob, 'complete', 'Pull complete')]);
       });
-    await allOrNone([fetch(image.config, false), ...layers.map((blob) => fetch(blob, true))], failed);
+    const ids = [image.config.digest, image.manifest.digest, ...(image.index ? [image.index.digest] : [])];
+    // --load: what the engine has decides what is fetched and sent (the config first: it names the layers).
+    let held = new Set<string>();
+    if (output.kind === 'load') {
+      await allOrNone([fetch(image.config, false)], failed);
+      const { diffIds } = parseConfig(readFileSync(layout.blobPath(image.config.digest), 'utf8'), image.config.digest);
+      const holdings = await engineHoldings(options.engine!, await negotiateApiVersion(options.engine!, signal), name, ids, signal);
+      idle.touch();
+      if (holdings.hasImage) {
+        onBatch([
+          ...layers.map((blob) => layer(blob, 'exists', 'Already exists')),
+          { type: 'digest', digest: image.index?.digest ?? image.manifest.digest },
+          { type: 'status', message: `Image is up to date for ${name} in the engine at ${options.engine!.url}`, upToDate: true },
+        ]);
+        const { lookUpImage } = await import('../engine/image-lookup.js');
+        const inEngine = await lookUpImage(options.engine!, await negotiateApiVersion(options.engine!, signal), name, false, signal);
+        onBatch([{ type: 'image', ...(inEngine ?? { warning: `the engine lists no image ${name}` }) }]);
+        return;
+      }
+      held = new Set(image.layers.filter((blob, i) => diffIds[i] !== undefined && holdings.layers.has(diffIds[i])).map((blob) => blob.digest));
+      onBatch(layers.filter((blob) => held.has(blob.digest)).map((blob) => layer(blob, 'exists', 'Already exists')));
+    }
+    await allOrNone([fetch(image.config, false), ...layers.filter((blob) => !held.has(blob.digest)).map((blob) => fetch(blob, true))], failed);
     // The manifest as stored (the registry's bytes, and the index it was chosen from, unless made anew as OCI).
     layout.writeBlob(stored.digest, stored.bytes);
     if (image.index !== undefined && stored === image.manifest) layout.writeBlob(image.index.digest, image.index.bytes);
@@ -175,7 +199,8 @@ export async function streamRegistryPull(options: RegistryPullOptions, onBatch: 
     const manifest: Descriptor = { mediaType: stored.mediaType, digest: stored.digest, size: stored.bytes.length, platform: { os, architecture, ...(variant && { variant }) } };
     const inArchive = (d: { digest: string }) => `blobs/${d.digest.replace(':', '/')}`;
     const contents: ArchiveContents = {
-      blobs: [image.config, ...layers, stored].map((d): [string, string] => [inArchive(d), layout.blobPath(d.digest)]),
+      // (Layers the engine has are listed in manifest.json, their files left out: it reads only what it lacks.)
+      blobs: [image.config, ...layers.filter((blob) => !held.has(blob.digest)), stored].map((d): [string, string] => [inArchive(d), layout.blobPath(d.digest)]),
       index: OciLayout.indexOf(manifest, names),
       ...(output.kind !== 'oci-archive' && {
         docker: { Config: inArchive(image.config), RepoTags: repoTags, Layers: image.layers.map(inArchive) },
@@ -185,11 +210,13 @@ export async function streamRegistryPull(options: RegistryPullOptions, onBatch: 
     if (output.kind === 'load') {
       // Through the client, into the engine: the engine never talks to the registry.
       const diffIds = config.diffIds;
-      const layerOfDiffId = new Map(diffIds.map((diffId, i): [string, string] => [diffId, layerId(image.layers[i]?.digest ?? '')]));
+      // (Rows of layers the engine has stay `Already exists`: only the others are loaded.)
+      const layerOfDiffId = new Map(diffIds.flatMap((diffId, i): [string, string][] => (image.layers[i] === undefined || held.has(image.layers[i].digest) ? [] : [[diffId, layerId(image.layers[i].digest)]])));
       onBatch([{ type: 'digest', digest }]);
       const { loadIntoEngine } = await import('./load-into-engine.js');
       idle.waitingOn(`the engine at ${options.engine!.url}`);
-      await loadIntoEngine(options.engine!, { name, ids: [image.config.digest, image.manifest.digest, ...(image.index ? [image.index.digest] : [])] }, contents, layerOfDiffId, onBatch, { signal, onActivity: () => idle.touch() });
+      const notSent = layers.filter((blob) => held.has(blob.digest)).reduce((sum, blob) => sum + blob.size, 0);
+      await loadIntoEngine(options.engine!, { name, ids }, contents, layerOfDiffId, onBatch, { signal, onActivity: () => idle.touch(), notSent });
       return;
     }
     // The name to open it by, said with the destination (a layout can hold several images).

@@ -4,6 +4,7 @@ import { beforeEach, describe, expect, test } from 'vitest';
 import { engineRequest, removeAllImages, stack } from '../support/stack.js';
 import { runDpull } from '../support/run-dpull.js';
 import { scratchDir } from '../support/scratch.js';
+import { join } from 'node:path';
 
 const s = stack();
 const ref = `${s.tokenRegistry}/private/three:1.0`;
@@ -68,4 +69,52 @@ test('one image into three engines at once (dockerd, Docker 26, podman): its man
     await registry.close();
     for (const socket of [s.socketPath, s.docker26Socket, podmanSocket]) await removeAllImages(socket);
   }
+});
+
+describe('sending an engine only what it lacks (classic store)', () => {
+  /** A unix socket in front of dockerd's that counts the bytes sent to the engine. */
+  async function countingSocket(): Promise<{ host: string; sent: () => number; close: () => Promise<void> }> {
+    const net = await import('node:net');
+    const path = join(scratchDir('dpull-count-'), 'engine.sock');
+    let sent = 0;
+    const server = net.createServer((client) => {
+      const engine = net.connect(s.socketPath);
+      client.on('data', (d) => (sent += d.length));
+      client.pipe(engine).pipe(client);
+      client.on('error', () => engine.destroy());
+      engine.on('error', () => client.destroy());
+    });
+    await new Promise<void>((resolve) => server.listen(path, resolve));
+    return { host: `unix://${path}`, sent: () => sent, close: () => new Promise((resolve) => server.close(() => resolve())) };
+  }
+  const layersOf = async (tag: string) =>
+    ((await (await fetch(`http://${s.registry}/v2/demo/three/manifests/${tag}`, { headers: { Accept: 'application/vnd.docker.distribution.manifest.v2+json' } })).json()) as { layers: { digest: string; size: number }[] }).layers;
+
+  test('an image sharing 3 of its 4 layers with one the engine has: only the missing layer is sent (within 5 %); the same image again: nothing but the check', async () => {
+    await removeAllImages();
+    const counter = await countingSocket();
+    const env = { XDG_CACHE_HOME: scratchDir('dpull-cache-') };
+    try {
+      expect((await runDpull(['-q', '--load', '-H', counter.host, `${s.registry}/demo/three:1.0`], env)).code).toBe(0);
+      const base = new Set((await layersOf('1.0')).map((l) => l.digest));
+      const missing = (await layersOf('1.1')).filter((l) => !base.has(l.digest)).reduce((sum, l) => sum + l.size, 0);
+      const before = counter.sent();
+      const run = await runDpull(['--progress', 'json', '--load', '-H', counter.host, `${s.registry}/demo/three:1.1`], env);
+      expect(run.code, run.stderr).toBe(0);
+      const sent = counter.sent() - before;
+      expect(sent).toBeLessThanOrEqual(missing * 1.05);
+      expect(sent).toBeGreaterThan(missing * 0.9); // (a docker-archive holds the layer uncompressed-or-not as fetched: about its size)
+      const events = run.stdout.trim().split('\n').map((l) => JSON.parse(l));
+      expect(events.filter((e) => e.type === 'layer' && e.status === 'Already exists').map((e) => e.layer).sort()).toEqual([...base].map((d) => d.slice(7, 19)).sort());
+      expect((await engineRequest('GET', `/images/${encodeURIComponent(`${s.registry}/demo/three:1.1`)}/json`)).status).toBe(200);
+      const again = counter.sent();
+      const upToDate = await runDpull(['--no-tty', '--load', '-H', counter.host, `${s.registry}/demo/three:1.1`], env);
+      expect(upToDate.code, upToDate.stderr).toBe(0);
+      expect(upToDate.stderr).toContain(`Image is up to date for ${s.registry}/demo/three:1.1 in the engine at ${counter.host}`);
+      expect(counter.sent() - again).toBeLessThan(20_000);
+    } finally {
+      await counter.close();
+      await removeAllImages();
+    }
+  });
 });
