@@ -21,6 +21,7 @@ import { formatPlatform } from '../reference/platform.js';
 import { IdleTimeout } from './idle-timeout.js';
 import { negotiateApiVersion } from '../engine/api-version.js';
 import { engineHoldings } from '../engine/engine-holdings.js';
+import { lookUpImage } from '../engine/image-lookup.js';
 import type { Environment } from '../environment.js';
 import { writeFailure } from '../output/write-failure.js';
 
@@ -100,36 +101,8 @@ export async function streamRegistryPull(options: RegistryPullOptions, onBatch: 
   const layoutDir = archive ? join(options.cacheDir ?? defaultCacheDir(), 'layout') : output.path;
   try {
     const layout = new OciLayout(layoutDir).check(); // before the registry is asked anything
-    const endpoints = endpointsFor(ref, await readRegistriesConf(options.env), options.registryMirrors ?? [], options.insecureRegistries ?? []);
-    const connect = async (candidate: Endpoint) => {
-      const auth = candidate.domain === ref.domain ? options.registryAuth : await options.authFor?.(candidate.domain);
-      const { insecure, plain } = candidate;
-      return new RegistryClient(candidate.domain, credentialsFromHeader(auth), { insecure, plain, signal, ...(options.env !== undefined && { env: options.env }) });
-    };
-    // Pulls of the same image at once (one image into several engines with --load) ask for its
-    // manifest once: the first asks, the others take its answer and fetch blobs with a client of
-    // their own; the cache's locks then have each blob fetched once.
-    const resolve = () =>
-      firstToServe(endpoints, async (candidate) => {
-        const c = await connect(candidate);
-        try {
-          return { image: await resolveImage(c, { ...ref, domain: candidate.domain, path: candidate.path }, options.platform), endpoint: candidate, client: c };
-        } catch (err) {
-          c.close();
-          throw err;
-        }
-      }, (candidate, next, err) => onBatch([{ type: 'message', message: `the mirror ${candidate.domain} did not serve ${name} (${clip(err.message, 160)}); trying ${next.domain}` }]), signal);
-    const shared = sharedWhileInFlight(`${name}\n${options.platform ?? ''}\n${options.registryAuth ?? ''}`, resolve);
-    // The client that answered is this pull's own when it asked itself; one that took another
-    // pull's answer and saw it fail asks for itself (the failure, or the abort, was the other's).
-    let own = shared.first;
-    const resolved = shared.value.catch((err: unknown) => {
-      if (own || signal.aborted) throw err;
-      own = true;
-      return resolve();
-    });
-    const { image, endpoint, client: answered } = await resolved;
-    client = own ? answered : await connect(endpoint);
+    const { image, endpoint, client: answered } = await resolveFromEndpoints(options, name, signal, onBatch);
+    client = answered;
     const registry = client; // (for the closures below)
     const from = endpoint.mirror ? ` (from the mirror ${endpoint.domain})` : '';
     idle.touch();
@@ -169,7 +142,8 @@ export async function streamRegistryPull(options: RegistryPullOptions, onBatch: 
     if (output.kind === 'load') {
       await allOrNone([fetch(image.config, false)], failed);
       const { diffIds } = parseConfig(readFileSync(layout.blobPath(image.config.digest), 'utf8'), image.config.digest);
-      const holdings = await engineHoldings(options.engine!, await negotiateApiVersion(options.engine!, signal), name, ids, signal);
+      const apiVersion = await negotiateApiVersion(options.engine!, signal);
+      const holdings = await engineHoldings(options.engine!, apiVersion, name, ids, signal);
       idle.touch();
       if (holdings.hasImage) {
         onBatch([
@@ -177,8 +151,7 @@ export async function streamRegistryPull(options: RegistryPullOptions, onBatch: 
           { type: 'digest', digest: image.index?.digest ?? image.manifest.digest },
           { type: 'status', message: `Image is up to date for ${name} in the engine at ${options.engine!.url}`, upToDate: true },
         ]);
-        const { lookUpImage } = await import('../engine/image-lookup.js');
-        const inEngine = await lookUpImage(options.engine!, await negotiateApiVersion(options.engine!, signal), name, false, signal);
+        const inEngine = await lookUpImage(options.engine!, apiVersion, name, false, signal);
         onBatch([{ type: 'image', ...(inEngine ?? { warning: `the engine lists no image ${name}` }) }]);
         return;
       }
@@ -316,4 +289,39 @@ function sharedWhileInFlight<T>(key: string, make: () => Promise<T>): { value: P
   const forget = () => inFlight.delete(key);
   value.then(forget, forget);
   return { value, first: true };
+}
+
+/**
+ * The image's manifest from the first endpoint that serves it (mirrors, then the registry), with
+ * the client that asked. Pulls of the same image at once (one image into several engines with
+ * --load) ask once: the first asks, the others take its answer and get a client of their own (the
+ * cache's locks then have each blob fetched once); one that took another pull's answer and saw it
+ * fail asks for itself (the failure, or the abort, was the other's).
+ */
+async function resolveFromEndpoints(options: RegistryPullOptions, name: string, signal: AbortSignal, onBatch: (events: PullEvent[]) => void) {
+  const ref = options.reference;
+  const endpoints = endpointsFor(ref, await readRegistriesConf(options.env), options.registryMirrors ?? [], options.insecureRegistries ?? []);
+  const connect = async (candidate: Endpoint) => {
+    const auth = candidate.domain === ref.domain ? options.registryAuth : await options.authFor?.(candidate.domain);
+    const { insecure, plain } = candidate;
+    return new RegistryClient(candidate.domain, credentialsFromHeader(auth), { insecure, plain, signal, ...(options.env !== undefined && { env: options.env }) });
+  };
+  const resolve = () =>
+    firstToServe(endpoints, async (candidate) => {
+      const client = await connect(candidate);
+      try {
+        return { image: await resolveImage(client, { ...ref, domain: candidate.domain, path: candidate.path }, options.platform), endpoint: candidate, client };
+      } catch (err) {
+        client.close();
+        throw err;
+      }
+    }, (candidate, next, err) => onBatch([{ type: 'message', message: `the mirror ${candidate.domain} did not serve ${name} (${clip(err.message, 160)}); trying ${next.domain}` }]), signal);
+  const shared = sharedWhileInFlight(`${name}\n${options.platform ?? ''}\n${options.registryAuth ?? ''}`, resolve);
+  let own = shared.first;
+  const resolved = await shared.value.catch((err: unknown) => {
+    if (own || signal.aborted) throw err;
+    own = true;
+    return resolve();
+  });
+  return own ? resolved : { ...resolved, client: await connect(resolved.endpoint) };
 }
