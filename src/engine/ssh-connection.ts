@@ -65,6 +65,16 @@ export class SshConnection extends Duplex {
   private readonly child: ChildProcessWithoutNullStreams;
   private stderr = '';
   private received = false;
+  private first = Buffer.alloc(0);
+
+  /**
+   * What the far side sent first when it is not HTTP (an account whose shell refuses:
+   * "This account is currently not available."), printable, else undefined.
+   */
+  get saidInstead(): string | undefined {
+    const text = sanitize(this.first.toString('utf8')).trim();
+    return text === '' || text.startsWith('HTTP/') ? undefined : text.slice(0, 200);
+  }
 
   constructor(address: SshEngineAddress) {
     super();
@@ -79,6 +89,7 @@ export class SshConnection extends Duplex {
     });
     child.stdout.on('data', (chunk: Buffer) => {
       this.received = true;
+      if (this.first.length < 512) this.first = Buffer.concat([this.first, chunk]).subarray(0, 512);
       if (!this.push(chunk)) child.stdout.pause();
     });
     child.on('error', (err: NodeJS.ErrnoException) => {

@@ -59,7 +59,12 @@ function describeConnectError(address: EngineAddress, err: NodeJS.ErrnoException
  * Something answered the first request, but not in HTTP an engine speaks: a garbled answer, a
  * header too large, or a connection closed at once (a TLS port spoken to in plain HTTP).
  */
-function notAnEngine(address: EngineAddress, tls: boolean, err: NodeJS.ErrnoException): DpullError {
+function notAnEngine(address: EngineAddress, tls: boolean, err: NodeJS.ErrnoException, socket?: unknown): DpullError {
+  // Over ssh, text where HTTP was due is the far side's own word (its shell refusing the account): pass it on.
+  const said = socket instanceof SshConnection ? socket.saidInstead : undefined;
+  if (said !== undefined && err.code?.startsWith('HPE_')) {
+    return new DpullError(`cannot connect to the Docker engine at ${address.url}: the far side said: ${said}`, ExitCode.engineUnreachable, { cause: err });
+  }
   const where = `${address.url} does not answer like a Docker engine`;
   const why =
     err.code === 'HPE_HEADER_OVERFLOW' ? 'its answer has headers too large to be one'
@@ -123,7 +128,7 @@ export function requestEngine(address: EngineAddress, req: EngineRequest): Promi
       if (!connected) {
         return reject(new DpullError(describeConnectError(address, err), ExitCode.engineUnreachable, { cause: err }));
       }
-      if (req.probe === true) return reject(notAnEngine(address, tls !== undefined, err));
+      if (req.probe === true) return reject(notAnEngine(address, tls !== undefined, err, request.socket));
       reject(new DpullError(`the connection to the engine at ${address.url} failed: ${err.message}`, ExitCode.pullFailed, { cause: err }));
     });
     if (req.body === undefined) request.end();

@@ -120,6 +120,9 @@ describe('failures over ssh are one line naming the host, exit 3, with no ssh le
       `dpull: cannot connect to the Docker engine at ${s.sshNoDockerHost}: there is no docker command on 127.0.0.1 (dial-stdio needs the docker CLI 18.09 or newer there): bash: line 1: docker: command not found`],
     ['the far engine is down', () => ({ host: `${s.sshHost}/run/no-such-engine.sock`, path: s.sshPath }),
       `dpull: cannot connect to the Docker engine at ${s.sshHost}/run/no-such-engine.sock: the engine on 127.0.0.1 does not answer: failed to open the raw stream connection: dial unix /run/no-such-engine.sock: connect: no such file or directory`],
+    // (The stack's sshd takes the same key for every account; nobody's shell is nologin, which says so on stdout.)
+    ['an account whose shell refuses it', () => ({ host: s.sshHost.replace('root@', 'nobody@'), path: s.sshPath }),
+      `dpull: cannot connect to the Docker engine at ${s.sshHost.replace('root@', 'nobody@')}: the far side said: This account is currently not available.`],
     ['no ssh client on this machine', () => ({ host: s.sshHost, path: '/nonexistent' }),
       `dpull: cannot connect to the Docker engine at ${s.sshHost}: no ssh client found on this machine (install OpenSSH: the ssh command)`],
   ])('%s', async (_, given, message) => {
