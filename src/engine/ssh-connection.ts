@@ -1,5 +1,7 @@
 import type { ChildProcessWithoutNullStreams } from 'node:child_process';
 import { childProcess } from '../builtins.js';
+import http from 'node:http';
+import type { Socket } from 'node:net';
 import { Duplex } from 'node:stream';
 import type { SshEngineAddress } from './address.js';
 import { DpullError, ExitCode } from '../errors.js';
@@ -135,10 +137,43 @@ export class SshConnection extends Duplex {
   setKeepAlive() {
     return this;
   }
+  // An idle session kept for the next request (the agent unrefs it) must not keep dpull running:
+  // ssh and its pipes are unref'd with it (and ended at exit), ref'd again when it is reused.
   ref() {
+    this.child.ref();
+    for (const pipe of [this.child.stdin, this.child.stdout, this.child.stderr]) (pipe as unknown as { ref?: () => void }).ref?.();
     return this;
   }
   unref() {
+    this.child.unref();
+    for (const pipe of [this.child.stdin, this.child.stdout, this.child.stderr]) (pipe as unknown as { unref?: () => void }).unref?.();
     return this;
   }
+}
+
+const agents = new Map<string, http.Agent>();
+
+/**
+ * The agent for an ssh engine: one `ssh … dial-stdio` session carries request after request
+ * (HTTP keep-alive, as the docker CLI does), more only while requests run at once. An up-to-date
+ * pull was 4 ssh sessions (1.5 s against docker pull's 0.35 s over the same ssh).
+ */
+export function sshAgent(address: SshEngineAddress): http.Agent {
+  let agent = agents.get(address.url);
+  if (agent === undefined) {
+    agent = new http.Agent({ keepAlive: true });
+    agent.createConnection = () => new SshConnection(address) as unknown as Socket;
+    agents.set(address.url, agent);
+  }
+  return agent;
+}
+
+/**
+ * Ends the ssh sessions kept idle for an engine (when a pull is over): a library caller's process
+ * keeps no ssh running after its pulls. Sessions carrying a request go on.
+ */
+export function closeIdleSshSessions(address: SshEngineAddress): void {
+  const agent = agents.get(address.url);
+  if (agent === undefined) return;
+  for (const sockets of Object.values(agent.freeSockets)) for (const socket of sockets ?? []) socket.destroy();
 }

@@ -1,9 +1,8 @@
 import http from 'node:http';
-import type { Socket } from 'node:net';
 import type { EngineAddress } from './address.js';
 import { DpullError, ExitCode } from '../errors.js';
 import { sanitize } from '../sanitize.js';
-import { SshConnection } from './ssh-connection.js';
+import { SshConnection, sshAgent } from './ssh-connection.js';
 import { https } from '../builtins.js';
 
 export interface EngineRequest {
@@ -84,7 +83,7 @@ function connectionTarget(address: EngineAddress): http.RequestOptions {
     case 'tcp':
       return { host: address.host, port: address.port };
     case 'ssh':
-      return { host: 'localhost', createConnection: () => new SshConnection(address) as unknown as Socket };
+      return { host: 'localhost' }; // the connection is the ssh agent's
   }
 }
 
@@ -108,9 +107,9 @@ export function requestEngine(address: EngineAddress, req: EngineRequest): Promi
       path: req.path,
       headers: { 'User-Agent': 'dpull', ...req.headers },
       signal: req.signal,
-      // No pooled keep-alive socket holding the process open after the pull; ssh brings its own
-      // connection, which node:http uses only when no agent is named.
-      agent: address.kind === 'ssh' ? undefined : false,
+      // No pooled keep-alive socket holding the process open after the pull; ssh keeps its session
+      // for the next request (its agent: starting ssh is the slow part).
+      agent: address.kind === 'ssh' ? sshAgent(address) : false,
       // No TLS, no server name to send: saying so spares node:http working one out from the
       // host, which compiles its IPv6 expression (~8 ms of a pull's start).
       ...(tls === undefined && { servername: '' }),

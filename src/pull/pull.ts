@@ -15,6 +15,7 @@ import type { Environment } from '../environment.js';
 import { monotonicMs } from '../clock.js';
 import { rememberRegistryAuth } from '../secrets.js';
 import { parseMirror } from './registry-endpoints.js';
+import { closeIdleSshSessions } from '../engine/ssh-connection.js';
 
 export type { PullResult };
 
@@ -203,14 +204,18 @@ export function startPull(prepared: PreparedPull | { error: unknown }, options: 
           ...(options.timeout !== undefined && { idleTimeoutMs: options.timeout }),
         }, handOver)
       : () => streamPullEvents({ ...request, engine: engine!, onAccepted }, handOver);
-    await withRetries(attempt, options.retry ?? { attempts: 1, delayMs: 0 }, {
-      emit: (event) => handOver([event]),
-      askRateLimit: async () => {
-        const limit = await askRateLimit(reference, registryAuth, options.signal);
-        return limit && { ...limit, registry: reference.domain };
-      },
-      ...(options.signal !== undefined && { signal: options.signal }),
-    });
+    try {
+      await withRetries(attempt, options.retry ?? { attempts: 1, delayMs: 0 }, {
+        emit: (event) => handOver([event]),
+        askRateLimit: async () => {
+          const limit = await askRateLimit(reference, registryAuth, options.signal);
+          return limit && { ...limit, registry: reference.domain };
+        },
+        ...(options.signal !== undefined && { signal: options.signal }),
+      });
+    } finally {
+      if (engine?.kind === 'ssh') closeIdleSshSessions(engine);
+    }
     state.succeed();
     return pullResult(state, formatReference(reference), clock());
   };

@@ -110,6 +110,22 @@ describe('pulling through an engine reached over ssh://', () => {
   });
 });
 
+test('one ssh session carries a whole pull (ping, pull, image lookup), as the docker CLI\'s does; none is left after', async () => {
+  // An `ssh` first on PATH that notes each start, then runs the stack's.
+  const dir = scratchDir('dpull-ssh-count-');
+  const log = join(dir, 'starts');
+  writeFileSync(join(dir, 'ssh'), `#!/bin/sh\necho start >> ${log}\nexec ${s.sshPath.split(':')[0]}/ssh "$@"\n`, { mode: 0o755 });
+  const env = { PATH: `${dir}:${s.sshPath}` };
+  expect((await runDpull(['-q', '-H', s.sshHost, ref], env)).code).toBe(0);
+  writeFileSync(log, '');
+  const upToDate = await runDpull(['--no-tty', '-H', s.sshHost, ref], env);
+  expect(upToDate.code, upToDate.stderr).toBe(0);
+  expect(upToDate.stderr).toContain('Image is up to date');
+  const { readFileSync } = await import('node:fs');
+  expect(readFileSync(log, 'utf8').trim().split('\n')).toEqual(['start']);
+  expect(await noSshProcessesLeft()).toEqual([]);
+});
+
 describe('failures over ssh are one line naming the host, exit 3, with no ssh left behind', () => {
   test.each([
     ['nothing listening on the port', () => ({ host: 'ssh://root@127.0.0.1:1', path: s.sshPath }),
