@@ -118,3 +118,44 @@ describe('sending an engine only what it lacks (classic store)', () => {
     }
   });
 });
+
+test('five engines, one down and one dying mid-load: the other three finish with the image, the summary names both failures, nothing partial left in the cache', async () => {
+  const { hostileRegistry, testImage } = await import('../support/hostile-registry.js');
+  const { fakeEngine } = await import('../support/fake-engine.js');
+  const { readdirSync } = await import('node:fs');
+  const registry = await hostileRegistry(undefined, testImage(4));
+  // An engine that takes the upload for a moment and dies.
+  const dying = await fakeEngine((req, res) => {
+    if (!req.url?.includes('/images/load')) return void res.writeHead(404, { 'Content-Type': 'application/json' }).end('{"message":"No such image"}');
+    let got = 0;
+    req.on('data', (d: Buffer) => {
+      got += d.length;
+      if (got > 4000) req.socket.destroy();
+    });
+  });
+  const podmanSocket = s.podmanHost.replace('unix://', '');
+  const cache = scratchDir('dpull-cache-');
+  const down = 'unix:///nonexistent/docker.sock';
+  try {
+    for (const socket of [s.socketPath, s.docker26Socket, podmanSocket]) await removeAllImages(socket);
+    const image = `${registry.address}/app:1.0`;
+    const run = await runDpull(['--no-tty', '--load', '-H', s.dockerHost, '-H', down, '-H', s.docker26Host, '-H', dying.host, '-H', s.podmanHost, image], { XDG_CACHE_HOME: cache });
+    expect(run.code).toBe(3); // the worst outcome: an engine that cannot be reached
+    const summary = run.stderr.slice(run.stderr.indexOf('dpull: 2 of 5 pulls failed:'));
+    expect(summary.split('\n').slice(0, 3)).toEqual([
+      'dpull: 2 of 5 pulls failed:',
+      expect.stringMatching(new RegExp(`^  ${image.replace(/\./g, '\\.')} \\(${down}\\): cannot connect to the Docker engine at ${down}`)),
+      expect.stringMatching(new RegExp(`^  ${image.replace(/\./g, '\\.')} \\(${dying.host}\\): `)),
+    ]);
+    for (const socket of [s.socketPath, s.docker26Socket, podmanSocket]) {
+      expect((await engineRequest('GET', `/images/${encodeURIComponent(image)}/json`, socket)).status, socket).toBe(200);
+    }
+    const blobs = join(cache, 'dpull', 'layout', 'blobs', 'sha256');
+    expect(readdirSync(blobs).filter((f) => !/^[a-f0-9]{64}$/.test(f))).toEqual([]);
+    expect(registry.requests.filter((r) => r.startsWith('GET ') && r.includes('/blobs/'))).toHaveLength(5);
+  } finally {
+    await registry.close();
+    await dying.close();
+    for (const socket of [s.socketPath, s.docker26Socket, podmanSocket]) await removeAllImages(socket);
+  }
+});
