@@ -159,3 +159,25 @@ test('five engines, one down and one dying mid-load: the other three finish with
     for (const socket of [s.socketPath, s.docker26Socket, podmanSocket]) await removeAllImages(socket);
   }
 });
+
+test.each([
+  [80, 24],
+  [40, 24],
+])('four engines on a terminal of %i×%i: no line wraps, every engine ends with the image', async (cols, rows) => {
+  const { runInPty } = await import('../support/pty.js');
+  const { screenOf } = await import('../support/screen.js');
+  const podmanSocket = s.podmanHost.replace('unix://', '');
+  const sockets = [s.socketPath, s.docker26Socket, podmanSocket];
+  for (const socket of sockets) await removeAllImages(socket);
+  const image = `${s.slowRegistry}/demo/three:1.0`;
+  try {
+    const run = await runInPty(['--load', '-H', s.dockerHost, '-H', s.docker26Host, '-H', s.podmanHost, '-H', `${s.sshHost}/tmp/dpull-stack/docker.sock`, image], { PATH: s.sshPath, XDG_CACHE_HOME: scratchDir('dpull-cache-') }, { cols, rows });
+    const screen = await screenOf(run.output, cols, rows, false);
+    expect(run.exitCode, screen.lines.join('\n')).toBe(0);
+    // Only what is printed for good may wrap: the references on stdout, whole.
+    expect(screen.wrappedLines.filter((l) => l !== image)).toEqual([]);
+    for (const socket of sockets) expect((await engineRequest('GET', `/images/${encodeURIComponent(image)}/json`, socket)).status, socket).toBe(200);
+  } finally {
+    for (const socket of sockets) await removeAllImages(socket);
+  }
+});
