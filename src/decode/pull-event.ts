@@ -47,7 +47,12 @@ export type PullEvent =
    * Not from the stream: the pull failed for a passing reason and will be run again after
    * `delayMs` (attempt `attempt` of `of`); what the failed attempt showed is set aside.
    */
-  | { type: 'retry'; attempt: number; of: number; delayMs: number; reason: string; rateLimit?: RateLimitWords };
+  | { type: 'retry'; attempt: number; of: number; delayMs: number; reason: string; rateLimit?: RateLimitWords }
+  /**
+   * Not from the stream: --load's account of one engine — bytes of the archive sent to it, bytes of
+   * layers it had and was not sent, and whether it had the image already (nothing sent).
+   */
+  | { type: 'load'; engine: string; sentBytes: number; skippedBytes: number; upToDate: boolean };
 
 /** A registry's rate limit as dpull says it: `rate limited by HOST: 0 of 100 pulls left per 6h`. */
 export interface RateLimitWords {

@@ -93,6 +93,7 @@ export async function loadIntoEngine(
   onBatch([
     ...[...layerOfDiffId.values()].map((id): PullEvent => ({ type: 'layer', id, phase: 'complete', status: 'Loaded' })),
     { type: 'status', message: `${loaded} into the engine at ${engine.url} (${formatBytes(sent)} sent${options.notSent ? `; ${formatBytes(options.notSent)} of layers it has left out` : ''})`, upToDate: false },
+    { type: 'load', engine: engine.url, sentBytes: sent, skippedBytes: options.notSent ?? 0, upToDate: false },
   ]);
   const held = await lookUpImage(engine, apiVersion, name, false, signal);
   if (held?.id !== undefined && !image.ids.includes(held.id)) {

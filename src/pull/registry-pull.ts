@@ -150,6 +150,7 @@ export async function streamRegistryPull(options: RegistryPullOptions, onBatch: 
           ...layers.map((blob) => layer(blob, 'exists', 'Already exists')),
           { type: 'digest', digest: image.index?.digest ?? image.manifest.digest },
           { type: 'status', message: `Image is up to date for ${name} in the engine at ${options.engine!.url}`, upToDate: true },
+          { type: 'load', engine: options.engine!.url, sentBytes: 0, skippedBytes: layers.reduce((sum, blob) => sum + blob.size, 0), upToDate: true },
         ]);
         const inEngine = await lookUpImage(options.engine!, apiVersion, name, false, signal);
         onBatch([{ type: 'image', ...(inEngine ?? { warning: `the engine lists no image ${name}` }) }]);

@@ -43,6 +43,12 @@ export function imageParts(image: EngineImage | undefined): string[] {
   ];
 }
 
+/** --load's account of one engine: `sent 2.0 MB to unix:///…; 9.0 MB of layers it has were not sent`. */
+export function loadWords(load: { engine: string; sentBytes: number; skippedBytes: number; upToDate: boolean }): string {
+  if (load.upToDate) return `nothing sent to ${load.engine}: it has the image`;
+  return `sent ${formatBytes(load.sentBytes)} to ${load.engine}${load.skippedBytes > 0 ? `; ${formatBytes(load.skippedBytes)} of layers it has were not sent` : ''}`;
+}
+
 /** `95 of 100 pulls left per 6h at docker.io`. */
 export function pullsLeft(limit: RateLimitWords): string {
   const window = limit.windowSeconds !== undefined ? ` per ${per(limit.windowSeconds)}` : '';

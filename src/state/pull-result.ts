@@ -23,6 +23,8 @@ export interface PullResult {
   warning?: string;
   /** What is left of the registry's pull limit, when it said (a pull without an engine). */
   rateLimit?: RateLimitWords;
+  /** --load: bytes sent to the engine, bytes of layers it had (left out), whether it had the image. */
+  load?: { engine: string; sentBytes: number; skippedBytes: number; upToDate: boolean };
 }
 
 /** The result of a pull that has succeeded, from its state. */
@@ -43,5 +45,6 @@ export function pullResult(state: PullState, reference: string, now: number): Pu
     ...(image.images !== undefined && { images: image.images }),
     ...(image.warning !== undefined && { warning: image.warning }),
     ...(image.rateLimit !== undefined && { rateLimit: image.rateLimit }),
+    ...(state.load !== undefined && { load: state.load }),
   };
 }

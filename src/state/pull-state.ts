@@ -62,6 +62,8 @@ export class PullState {
   retry?: Extract<PullEvent, { type: 'retry' }> & { at: number };
   /** After a successful pull: the image as the engine holds it, or why that is not known. */
   image?: EngineImage;
+  /** --load's account of the engine: bytes sent, bytes of layers it had, up to date. */
+  load?: { engine: string; sentBytes: number; skippedBytes: number; upToDate: boolean };
   error?: string;
   /** Events applied; the renderers use it to tell whether anything changed. */
   version = 0;
@@ -113,6 +115,11 @@ export class PullState {
       case 'image': {
         const { type: _, ...image } = event;
         this.image = image;
+        break;
+      }
+      case 'load': {
+        const { type: _, ...load } = event;
+        this.load = load;
         break;
       }
     }

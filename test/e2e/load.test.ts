@@ -105,12 +105,20 @@ describe('sending an engine only what it lacks (classic store)', () => {
       expect(sent).toBeLessThanOrEqual(missing * 1.05);
       expect(sent).toBeGreaterThan(missing * 0.9); // (a docker-archive holds the layer uncompressed-or-not as fetched: about its size)
       const events = run.stdout.trim().split('\n').map((l) => JSON.parse(l));
+      // The json says it per engine, as it was counted on the socket.
+      const [load] = events.filter((e) => e.type === 'load');
+      expect(load).toMatchObject({ engine: counter.host, upToDate: false });
+      expect(load.sentBytes).toBeGreaterThan(sent * 0.9); // the archive is most of what crossed the socket
+      expect(load.sentBytes).toBeLessThanOrEqual(sent);
+      expect(load.skippedBytes).toBe((await layersOf('1.1')).filter((l) => base.has(l.digest)).reduce((sum, l) => sum + l.size, 0));
+      expect(events.at(-1)).toMatchObject({ type: 'result', load: { sentBytes: load.sentBytes } });
       expect(events.filter((e) => e.type === 'layer' && e.status === 'Already exists').map((e) => e.layer).sort()).toEqual([...base].map((d) => d.slice(7, 19)).sort());
       expect((await engineRequest('GET', `/images/${encodeURIComponent(`${s.registry}/demo/three:1.1`)}/json`)).status).toBe(200);
       const again = counter.sent();
       const upToDate = await runDpull(['--no-tty', '--load', '-H', counter.host, `${s.registry}/demo/three:1.1`], env);
       expect(upToDate.code, upToDate.stderr).toBe(0);
       expect(upToDate.stderr).toContain(`Image is up to date for ${s.registry}/demo/three:1.1 in the engine at ${counter.host}`);
+      expect(upToDate.stderr).toContain(`nothing sent to ${counter.host}: it has the image`);
       expect(counter.sent() - again).toBeLessThan(20_000);
     } finally {
       await counter.close();

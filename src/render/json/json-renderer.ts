@@ -10,8 +10,9 @@ import { errorLine, type Outcome, type Renderer, type RendererOptions } from '..
  *   pulling  {tag, repository}                 a tag's block begins
  *   layer    {layer, status, phase, current?, total?, units?, retryIn?}
  *   digest   {digest}       status {message, upToDate}       message {message}
+ *   load     {engine, sentBytes, skippedBytes, upToDate}                         --load, per engine
  *   result   {reference, digest?, upToDate, bytes, layers: {total, pulled, reused}, elapsedMs,
- *             imageId?, size?, platform?, images?, warning?}                        last line on success
+ *             imageId?, size?, platform?, images?, warning?, load?}                 last line on success
  *   error    {message, exitCode}                                                      last line on failure
  */
 export class JsonRenderer implements Renderer {

@@ -5,7 +5,7 @@ import type { PullState } from '../../state/pull-state.js';
 import type { LayerPhase } from '../../decode/pull-event.js';
 import type { LayerRecord } from '../../state/layer-state.js';
 import { palette } from '../colour.js';
-import { formatBytes, formatPercent, formatProgress, formatSpeed, imageParts, retryWords, unpackingPart } from '../format.js';
+import { formatBytes, formatPercent, formatProgress, formatSpeed, imageParts, loadWords, retryWords, unpackingPart } from '../format.js';
 import { formatDuration } from '../../units.js';
 import { resultLines } from '../result-lines.js';
 import { paint } from '../line.js';
@@ -52,6 +52,7 @@ export class PlainRenderer implements Renderer {
       if (event.type === 'pulling') lines.push(`${event.tag !== '' ? `${event.tag}: ` : ''}Pulling from ${event.repository}`);
       else if (event.type === 'message') lines.push(event.message);
       else if (event.type === 'retry') lines.push(retryWords(event, event.delayMs / 1000));
+      else if (event.type === 'load') lines.push(loadWords(event));
     }
     for (const layer of state.layers.values()) {
       const line = this.layerChange(layer);
