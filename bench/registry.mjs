@@ -10,12 +10,11 @@
 // bench/bare-undici-pull.cjs, the same with undici: the measurement behind dpull's HTTP client.
 //   bash scripts/test-stack.sh up && node bench/registry.mjs [--write]
 import { execFileSync, spawnSync } from 'node:child_process';
-import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { gzipSync } from 'node:zlib';
 import { writeSection } from './benchmarks-file.mjs';
+import { pushBigImage } from './big-image.mjs';
 import { node24 } from './pty-measure.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -33,32 +32,6 @@ for (const [tool, pkg] of [['/usr/bin/skopeo', 'skopeo']]) {
   if (!existsSync(tool)) execFileSync('apt-get', ['install', '-y', '-qq', pkg], { stdio: 'inherit', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
 }
 const skopeoVersion = execFileSync('skopeo', ['--version'], { encoding: 'utf8' }).trim();
-
-const digestOf = (bytes) => `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
-async function pushBlob(repository, bytes) {
-  const start = await fetch(`http://${registry}/v2/${repository}/blobs/uploads/`, { method: 'POST' });
-  const location = new URL(start.headers.get('location'), `http://${registry}`);
-  location.searchParams.set('digest', digestOf(bytes));
-  const put = await fetch(location, { method: 'PUT', body: bytes, headers: { 'Content-Type': 'application/octet-stream' } });
-  if (put.status !== 201) throw new Error(`push: ${put.status}`);
-  return { digest: digestOf(bytes), size: bytes.length };
-}
-
-/** An 8-layer image of random (incompressible) gzip layers, pushed once. */
-async function pushBigImage() {
-  const layers = [];
-  const diffIds = [];
-  for (let i = 0; i < LAYERS; i++) {
-    const raw = randomBytes(LAYER_BYTES);
-    diffIds.push(digestOf(raw));
-    layers.push({ mediaType: 'application/vnd.docker.image.rootfs.diff.tar.gzip', ...(await pushBlob('bench/big', gzipSync(raw, { level: 1 }))) });
-  }
-  const config = await pushBlob('bench/big', Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: diffIds }, config: {} })));
-  const manifest = { schemaVersion: 2, mediaType: 'application/vnd.docker.distribution.manifest.v2+json', config: { mediaType: 'application/vnd.docker.container.image.v1+json', ...config }, layers };
-  const put = await fetch(`http://${registry}/v2/bench/big/manifests/1.0`, { method: 'PUT', body: JSON.stringify(manifest), headers: { 'Content-Type': manifest.mediaType } });
-  if (put.status !== 201) throw new Error(`manifest: ${put.status}`);
-  return layers.reduce((sum, l) => sum + l.size, 0);
-}
 
 function measure(command, args, env = {}) {
   const timeFile = `${work}/time`;
@@ -95,7 +68,7 @@ function repeat(make) {
   return Object.fromEntries(['wall', 'cpu', 'rssMb'].map((k) => [k, median(runs.map((r) => r[k]))]));
 }
 
-const bytes = await pushBigImage();
+const bytes = await pushBigImage(registry, 'bench/big', LAYERS, LAYER_BYTES);
 // The stack's 8-layer test image (12 MB): where start-up weighs most.
 const smallPull = (node) => (d) => measure(node, [`${root}/bin/dpull.js`, '-q', '-o', `oci:${d}`, `${registry}/demo/eight:1.0`]);
 smallPull(process.execPath)(`${work}/warm`);

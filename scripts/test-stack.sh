@@ -349,7 +349,8 @@ up() {
   # A second, Docker-compatible engine: podman's service, vfs storage under the stack folder, the
   # local registries marked insecure in its own registries.conf (nothing under /etc is touched).
   mkdir -p "$STACK_DIR/podman"
-  for port in "$REGISTRY_PORT" "$SLOW_REGISTRY_PORT"; do
+  # (REGISTRY_PORT + 17: where bench/fleet.mjs puts a proxy that counts what the registry serves.)
+  for port in "$REGISTRY_PORT" "$SLOW_REGISTRY_PORT" "$((REGISTRY_PORT + 17))"; do
     printf '[[registry]]\nlocation = "127.0.0.1:%s"\ninsecure = true\n\n' "$port"
   done > "$STACK_DIR/podman/registries.conf"
   CONTAINERS_REGISTRIES_CONF="$STACK_DIR/podman/registries.conf" podman --storage-driver=vfs \
