@@ -31,7 +31,7 @@ export interface RegistryRule {
 
 /** The files read, in order. */
 export function registriesConfFiles(env: Environment = process.env): string[] {
-  if (env.CONTAINERS_REGISTRIES_CONF) return [env.CONTAINERS_REGISTRIES_CONF];
+  if (env.CONTAINERS_REGISTRIES_CONF) return existsSync(env.CONTAINERS_REGISTRIES_CONF) ? [env.CONTAINERS_REGISTRIES_CONF] : [];
   const user = join(homeDir(env), '.config', 'containers', 'registries.conf');
   const main = existsSync(user) ? user : '/etc/containers/registries.conf';
   const dropIns = [join(dirname(main), 'registries.conf.d'), join(homeDir(env), '.config', 'containers', 'registries.conf.d')].flatMap((dir) => {
@@ -48,14 +48,18 @@ const text = (value: unknown, fallback: string) => (typeof value === 'string' ? 
 
 /** Every `[[registry]]` table of the files (none when there are none); a file that is not TOML is a usage error. */
 export async function readRegistriesConf(env: Environment = process.env): Promise<RegistryRule[]> {
-  const files = registriesConfFiles(env);
+  // Most machines' files (podman's all-comment registries.conf, shortnames.conf) have no
+  // [[registry]] table: the parser is loaded only for one that has.
+  const files = registriesConfFiles(env)
+    .map((file) => ({ file, source: readFileSync(file, 'utf8') }))
+    .filter(({ source }) => /^\s*\[\[\s*registry\s*\]\]/m.test(source));
   if (files.length === 0) return [];
-  const { parse } = await import('smol-toml'); // only when there is a file to read
+  const { parse } = await import('smol-toml');
   const rules = new Map<string, RegistryRule>();
-  for (const file of files) {
+  for (const { file, source } of files) {
     let parsed: Record<string, unknown>;
     try {
-      parsed = parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+      parsed = parse(source) as Record<string, unknown>;
     } catch (err) {
       throw usageError(`${file} is not valid TOML: ${(err as Error).message.split('\n')[0]}`);
     }
