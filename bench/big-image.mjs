@@ -6,8 +6,8 @@ import { gzipSync } from 'node:zlib';
 
 const digestOf = (bytes) => `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
 
-/** A ustar archive of one regular file. */
-function tarOf(name, content) {
+/** A ustar archive of one regular file (test/support/hostile-registry.ts makes its layers with it too). */
+export function tarOf(name, content) {
   const header = Buffer.alloc(512);
   header.write(name, 0);
   header.write('0000644\0', 100);

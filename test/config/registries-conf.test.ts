@@ -1,12 +1,12 @@
 // Reading registries.conf: what a machine without mirrors costs, and a missing file.
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, test } from 'vitest';
 import { readRegistriesConf } from '../../src/config/registries-conf.js';
+import { scratchDir } from '../support/scratch.js';
 
 const file = (text: string) => {
-  const path = join(mkdtempSync(join(tmpdir(), 'dpull-conf-')), 'registries.conf');
+  const path = join(scratchDir('dpull-conf-'), 'registries.conf');
   writeFileSync(path, text);
   return path;
 };
