@@ -1,6 +1,6 @@
 import { statSync } from 'node:fs';
 import type { Readable } from 'node:stream';
-import { moveFile, removeFile } from './file-moves.js';
+import { moveFile, ownName, removeFile } from './file-moves.js';
 import { readChunks } from './file-reader.js';
 import { FileWriter } from './file-writer.js';
 import { writeFailure } from './write-failure.js';
@@ -64,7 +64,7 @@ export async function archiveStream(contents: ArchiveContents): Promise<Readable
  */
 export async function packArchive(file: string, contents: ArchiveContents): Promise<void> {
   // A name of this run's own, made with O_EXCL: never another run's file, never through a planted symlink.
-  const partial = `${file}.${process.pid}-${Math.random().toString(36).slice(2, 10)}.partial`;
+  const partial = ownName(file, 'partial');
   try {
     const tar = await archiveStream(contents);
     await new Promise<void>((resolve, reject) => {

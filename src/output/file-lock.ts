@@ -1,5 +1,6 @@
 import { closeSync, constants, linkSync, lstatSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
+import { ownName } from './file-moves.js';
 
 // Two dpull processes on one layout or cache must never write the same file: each blob's partial
 // file and each index.json is written only by the holder of a lock file beside it. The lock is a
@@ -82,7 +83,7 @@ function tryLock(path: string): boolean {
  * replaces a file).
  */
 function breakLock(path: string, seen: string | undefined): void {
-  const aside = `${path}.${process.pid}-${Math.random().toString(36).slice(2)}.stale`;
+  const aside = ownName(path, 'stale');
   try {
     renameSync(path, aside);
   } catch {

@@ -1,17 +1,18 @@
-import { closeSync, constants, existsSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, constants, existsSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { usageError } from '../errors.js';
 import { jsonErrorWhere } from '../json-error.js';
 import type { Descriptor } from '../registry/descriptor.js';
 import { isDigest } from '../registry/descriptor.js';
 import { lockFile } from './file-lock.js';
+import { isRegularFile, ownName } from './file-moves.js';
 
 /**
  * Writes `bytes` to `file` whole or not at all: into a new file of this process's own (O_EXCL,
  * no symlink followed), then renamed over `file`.
  */
 export function writeWhole(file: string, bytes: Buffer | string): void {
-  const temporary = `${file}.${process.pid}-${Math.random().toString(36).slice(2, 10)}.tmp`;
+  const temporary = ownName(file, 'tmp');
   try {
     const fd = openSync(temporary, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o644);
     try {
@@ -100,11 +101,7 @@ export class OciLayout {
 
   /** A blob is only ever stored under its digest once verified, so a plain file there is whole (a symlink is not taken). */
   hasBlob(digest: string): boolean {
-    try {
-      return lstatSync(this.blobPath(digest)).isFile();
-    } catch {
-      return false;
-    }
+    return isRegularFile(this.blobPath(digest));
   }
 
   /** Stores a blob held in memory (a manifest, hashed from these bytes), whole or not at all. */

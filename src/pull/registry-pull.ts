@@ -139,9 +139,13 @@ export async function streamRegistryPull(options: RegistryPullOptions, onBatch: 
     const ids = [image.config.digest, image.manifest.digest, ...(image.index ? [image.index.digest] : [])];
     // --load: what the engine has decides what is fetched and sent (the config first: it names the layers).
     let held = new Set<string>();
+    // The config, once fetched (verified, and at most MAX_CONFIG_BYTES), read once.
+    const readConfig = () => parseConfig(readFileSync(layout.blobPath(image.config.digest), 'utf8'), image.config.digest);
+    let config: ReturnType<typeof parseConfig> | undefined;
     if (output.kind === 'load') {
       await allOrNone([fetch(image.config, false)], failed);
-      const { diffIds } = parseConfig(readFileSync(layout.blobPath(image.config.digest), 'utf8'), image.config.digest);
+      config = readConfig();
+      const { diffIds } = config;
       const apiVersion = await negotiateApiVersion(options.engine!, signal);
       const holdings = await engineHoldings(options.engine!, apiVersion, name, ids, signal);
       idle.touch();
@@ -163,8 +167,8 @@ export async function streamRegistryPull(options: RegistryPullOptions, onBatch: 
     // The manifest as stored (the registry's bytes, and the index it was chosen from, unless made anew as OCI).
     layout.writeBlob(stored.digest, stored.bytes);
     if (image.index !== undefined && stored === image.manifest) layout.writeBlob(image.index.digest, image.index.bytes);
-    // A single-platform image says its platform in its config (verified, and at most MAX_CONFIG_BYTES).
-    const config = parseConfig(readFileSync(layout.blobPath(image.config.digest), 'utf8'), image.config.digest);
+    // A single-platform image says its platform in its config.
+    config ??= readConfig();
     const platform = image.index !== undefined ? image.platform : formatPlatform(config);
     if (image.index === undefined && options.platform !== undefined && options.platform !== platform) {
       throw pullError(`${ref.domain}/${ref.path} is an image for ${platform} only, not ${options.platform}`);

@@ -5,7 +5,7 @@ import { DpullError, pullError } from '../errors.js';
 import type { Descriptor } from './descriptor.js';
 import { statusText, type RegistryClient, type RegistryResponse } from './registry-client.js';
 import { monotonicMs } from '../clock.js';
-import { moveFile, removeFile } from '../output/file-moves.js';
+import { isRegularFile, moveFile, removeFile } from '../output/file-moves.js';
 import { lockFile } from '../output/file-lock.js';
 import { FileWriter } from '../output/file-writer.js';
 import { writeFailure } from '../output/write-failure.js';
@@ -13,15 +13,6 @@ import { writeFailure } from '../output/write-failure.js';
 /** Times a blob whose connection drops is continued in the same run before the pull fails. */
 const CONTINUATIONS = 3;
 const READ_CHUNK = 1 << 20;
-
-/** A regular file at `path` (no symlink), or false. */
-export function isRegularFile(path: string): boolean {
-  try {
-    return lstatSync(path).isFile();
-  } catch {
-    return false;
-  }
-}
 
 /**
  * What a partial file left by an interrupted pull holds: its bytes and their hash, read from disk
