@@ -1,5 +1,6 @@
 // The library: what the dpull command is built on.
 export { pull, type Pull, type PullOptions, type PullResult } from './pull/pull.js';
+export type { EngineOutcome } from './state/pull-result.js';
 export type { PullEvent, LayerPhase } from './decode/pull-event.js';
 export { PullState, type PullTotals, type TagResult } from './state/pull-state.js';
 export type { LayerRecord } from './state/layer-state.js';

@@ -104,7 +104,8 @@ export async function runCli(args: string[], given: CliIO): Promise<number> {
   }
 
   const labels = plans.map(pullLabel);
-  const display = await createDisplay(mode, displayOptions(io, options), plans.length);
+  const fleet = options.load === true && plans.some((p) => p.engineName !== undefined);
+  const display = await createDisplay(mode, { ...displayOptions(io, options), fleet }, plans.length);
   const renderers = labels.map((label) => display.renderer(label));
 
   // Every signal that ends dpull ends it the same way: the request aborted (the engine cancels

@@ -52,7 +52,12 @@ export type PullEvent =
    * Not from the stream: --load's account of one engine — bytes of the archive sent to it, bytes of
    * layers it had and was not sent, and whether it had the image already (nothing sent).
    */
-  | { type: 'load'; engine: string; sentBytes: number; skippedBytes: number; upToDate: boolean };
+  | { type: 'load'; engine: string; sentBytes: number; skippedBytes: number; upToDate: boolean }
+  /**
+   * Not from the stream: --load's upload under way — bytes of the archive sent to the engine so
+   * far, of `totalBytes` (the whole archive), which holds `layers` layers for the engine to load.
+   */
+  | { type: 'sending'; engine: string; sentBytes: number; totalBytes: number; layers: number };
 
 /** A registry's rate limit as dpull says it: `rate limited by HOST: 0 of 100 pulls left per 6h`. */
 export interface RateLimitWords {

@@ -45,18 +45,36 @@ export async function archiveStream(contents: ArchiveContents): Promise<Readable
       );
     });
   (async () => {
-    const layoutFile = Buffer.from('{"imageLayoutVersion":"1.0.0"}');
-    await add('oci-layout', layoutFile.length, layoutFile);
+    await add('oci-layout', ARCHIVE_LAYOUT_FILE.length, ARCHIVE_LAYOUT_FILE);
     await add('index.json', contents.index.length, contents.index);
     for (const [name, path] of contents.blobs) await add(name, statSync(path).size, path);
     if (contents.docker !== undefined) {
-      const manifest = Buffer.from(JSON.stringify([contents.docker]));
+      const manifest = dockerManifest(contents.docker);
       await add('manifest.json', manifest.length, manifest);
     }
     pack.finalize();
   })().catch((err: Error) => pack.destroy(err));
   return pack as unknown as Readable; // tar-stream's streamx stream pipes as a Node stream
 }
+
+const BLOCK = 512;
+const blocks = (bytes: number) => Math.ceil(bytes / BLOCK) * BLOCK;
+
+/**
+ * The size of archiveStream's tar, before it is made: a header block per entry, each entry's bytes
+ * padded to a block, two zero blocks at the end (a name over 100 characters — a sha512 blob's —
+ * takes a pax header as well: counted as a block and its record, which is close, not exact).
+ */
+export function archiveSize(contents: ArchiveContents): number {
+  const entry = (name: string, size: number) => BLOCK + blocks(size) + (name.length > 100 ? BLOCK + blocks(name.length + 12) : 0);
+  let total = entry('oci-layout', ARCHIVE_LAYOUT_FILE.length) + entry('index.json', contents.index.length);
+  for (const [name, path] of contents.blobs) total += entry(name, statSync(path).size);
+  if (contents.docker !== undefined) total += entry('manifest.json', dockerManifest(contents.docker).length);
+  return total + 2 * BLOCK;
+}
+
+const ARCHIVE_LAYOUT_FILE = Buffer.from('{"imageLayoutVersion":"1.0.0"}');
+const dockerManifest = (docker: DockerArchiveEntry) => Buffer.from(JSON.stringify([docker]));
 
 /**
  * Packs one image into a tar at `file`: written to `file.PID-RANDOM.partial` and renamed into

@@ -5,7 +5,7 @@ import { errorMessage } from '../engine/pull-request.js';
 import { lookUpImage } from '../engine/image-lookup.js';
 import { JsonMessageDecoder } from '../decode/json-stream.js';
 import type { PullEvent } from '../decode/pull-event.js';
-import { archiveStream, type ArchiveContents } from '../output/archive.js';
+import { archiveSize, archiveStream, type ArchiveContents } from '../output/archive.js';
 import { pullError } from '../errors.js';
 import { sanitize } from '../sanitize.js';
 import { formatBytes } from '../render/format.js';
@@ -46,10 +46,19 @@ export async function loadIntoEngine(
   onActivity();
   onBatch([{ type: 'message', message: `Loading into the engine at ${engine.url}` }]);
   const body = await archiveStream(contents);
+  const totalBytes = archiveSize(contents);
+  const sending = (): PullEvent => ({ type: 'sending', engine: engine.url, sentBytes: sent, totalBytes: Math.max(totalBytes, sent), layers: layerOfDiffId.size });
   let sent = 0;
+  let percent = 0; // the upload said at each whole percent: a hundred events, whatever its size
+  onBatch([sending()]);
   body.on('data', (chunk: Buffer) => {
     sent += chunk.length;
     onActivity(); // the upload moving is life (an engine reads it as it loads)
+    const now = Math.floor((sent * 100) / Math.max(totalBytes, sent));
+    if (now > percent) {
+      percent = now;
+      onBatch([sending()]);
+    }
   });
   const response = await requestEngine(engine, {
     method: 'POST',

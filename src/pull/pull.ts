@@ -16,6 +16,7 @@ import { monotonicMs } from '../clock.js';
 import { rememberRegistryAuth } from '../secrets.js';
 import { parseMirror } from './registry-endpoints.js';
 import { closeIdleSshSessions } from '../engine/ssh-connection.js';
+import { fleetPull } from './fleet-pull.js';
 
 export type { PullResult };
 
@@ -67,6 +68,12 @@ export interface PullOptions extends EngineChoice {
    * with `POST /images/load`: for an engine that cannot reach the registry.
    */
   load?: boolean;
+  /**
+   * With `load`: several engines (each as `host` takes it), filled from one fetch — each blob
+   * fetched once, each engine sent only the layers it lacks. `result.engines` has each engine's
+   * outcome; `result` rejects only when every engine failed.
+   */
+  hosts?: string[];
   /** Milliseconds, for elapsed times and speeds; default a monotonic clock. */
   clock?: () => number;
 }
@@ -87,8 +94,10 @@ export interface Pull extends AsyncIterable<PullEvent> {
    * stops listening. The end and any failure come through `result`.
    */
   subscribe(listener: (events: PullEvent[]) => void): () => void;
-  /** Everything known so far: layers, totals, digests. */
+  /** Everything known so far: layers, totals, digests (with `hosts`, of the one fetch). */
   readonly state: PullState;
+  /** With `hosts`: each engine's own pull, to follow one engine's load. */
+  readonly engines?: Pull[];
 }
 
 /** What a pull needs, checked: the reference (default tag added unless all tags) and the engine. */
@@ -134,6 +143,16 @@ export function preparePull(image: string, options: Omit<PullOptions, 'signal' |
   };
 }
 
+/** `hosts`: a pull for each engine, each checked; the same address named twice is one engine. */
+function prepareFleet(image: string, options: PullOptions): PreparedPull[] {
+  const { hosts = [] } = options;
+  if (options.load !== true) throw usageError('hosts: several engines are filled from one fetch with load: true; without it, pull on each engine with host');
+  if (options.host !== undefined || options.context !== undefined) throw usageError('hosts: name every engine there, not also in host or context');
+  if (hosts.length === 0) throw usageError('hosts: name at least one engine');
+  const prepared = hosts.map((host) => preparePull(image, { ...options, host }));
+  return [...new Map(prepared.map((p): [string, PreparedPull] => [p.engine!.url, p])).values()];
+}
+
 /**
  * Pulls an image through the engine. Nothing happens until the pull is iterated or `result` is
  * awaited; iterate from the start to see every event. Invalid input rejects `result` (and throws
@@ -142,6 +161,7 @@ export function preparePull(image: string, options: Omit<PullOptions, 'signal' |
  */
 export function pull(image: string, options: PullOptions = {}): Pull {
   try {
+    if (options.hosts !== undefined) return fleetPull(prepareFleet(image, options), options, startPull);
     return startPull(preparePull(image, options), options);
   } catch (error) {
     return startPull({ error }, options);

@@ -33,6 +33,8 @@ export interface DisplayOptions {
   env: NodeJS.ProcessEnv;
   /** Seconds between plain progress lines; a default that depends on CI when absent. */
   intervalSeconds?: number;
+  /** `--load` into several engines: each image is fetched once and loaded into each engine. */
+  fleet?: boolean;
 }
 
 /** Which pull a renderer shows. */

@@ -42,7 +42,7 @@ export async function createRenderer(mode: ProgressMode, options: RendererOption
 export async function createDisplay(mode: ProgressMode, options: DisplayOptions, count: number): Promise<PullDisplay> {
   if (mode === 'tty' && count > 1) {
     const { TtyBoard } = await import('./tty/tty-board.js');
-    return new TtyBoard(options, count);
+    return new TtyBoard(options, count, options.fleet === true);
   }
   const Renderer = await rendererClass(mode);
   return { renderer: (pull) => new Renderer({ ...options, ...pull, several: count > 1 }), close: () => {} };

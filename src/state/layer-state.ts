@@ -47,7 +47,9 @@ export function applyLayerEvent(layer: LayerRecord, event: LayerEvent): LayerRec
     }
   } else if (DOWNLOAD_DONE.has(event.phase)) {
     if (next.size === undefined && event.phase === 'extracting' && event.units === undefined) next.size = event.total;
-    if (next.size !== undefined) next.downloaded = next.size;
+    // (A layer this pull found present — fetched by another, as --load into several engines does —
+    // and then loaded into its engine was not downloaded by it.)
+    if (next.size !== undefined && layer.phase !== 'exists') next.downloaded = next.size;
   } else if (event.phase === 'exists') {
     next.downloaded = 0;
   }

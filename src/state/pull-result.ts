@@ -1,4 +1,5 @@
 import type { PullState } from './pull-state.js';
+import type { DpullError } from '../errors.js';
 import type { RateLimitWords } from '../decode/pull-event.js';
 
 /** What a successful pull gives: the library's `result` and the json `result` line alike. */
@@ -25,6 +26,19 @@ export interface PullResult {
   rateLimit?: RateLimitWords;
   /** --load: bytes sent to the engine, bytes of layers it had (left out), whether it had the image. */
   load?: { engine: string; sentBytes: number; skippedBytes: number; upToDate: boolean };
+  /**
+   * `load` with `hosts`: each engine's outcome, in the order given — its own result (its image ID,
+   * `load` with the bytes sent and skipped) or the error it failed with. The fields above are then
+   * the one fetch's (bytes downloaded once, whatever the number of engines).
+   */
+  engines?: EngineOutcome[];
+}
+
+/** One engine of a `load` into several: its result, or why it failed. */
+export interface EngineOutcome {
+  engine: string;
+  result?: PullResult;
+  error?: DpullError;
 }
 
 /** The result of a pull that has succeeded, from its state. */

@@ -64,6 +64,8 @@ export class PullState {
   image?: EngineImage;
   /** --load's account of the engine: bytes sent, bytes of layers it had, up to date. */
   load?: { engine: string; sentBytes: number; skippedBytes: number; upToDate: boolean };
+  /** --load's upload while it runs: bytes sent of the archive's, and the layers it brings. */
+  sending?: { sentBytes: number; totalBytes: number; layers: number };
   error?: string;
   /** Events applied; the renderers use it to tell whether anything changed. */
   version = 0;
@@ -111,6 +113,7 @@ export class PullState {
         this.downloadedBytes = 0;
         this.rate = new RateMeter();
         this.retry = { ...event, at: now };
+        this.sending = undefined;
         break;
       case 'image': {
         const { type: _, ...image } = event;
@@ -122,6 +125,9 @@ export class PullState {
         this.load = load;
         break;
       }
+      case 'sending':
+        this.sending = { sentBytes: event.sentBytes, totalBytes: event.totalBytes, layers: event.layers };
+        break;
     }
   }
 

@@ -47,27 +47,102 @@ test('--load and --output together, or with -a: usage errors', async () => {
   expect(all.stderr).toBe('dpull: --all-tags cannot go with --load: pull the tags one by one\n');
 });
 
-test('one image into three engines at once (dockerd, Docker 26, podman): its manifest asked once, each blob fetched once, every engine holds it', async () => {
-  const { hostileRegistry, testImage } = await import('../support/hostile-registry.js');
-  const registry = await hostileRegistry(undefined, testImage(3));
-  const podmanSocket = s.podmanHost.replace('unix://', '');
+/** The stack's four engines: dockerd, Docker 26 (containerd store), podman, dockerd over ssh. */
+const fleet = () => [
+  { host: s.dockerHost, socket: s.socketPath, store: 'classic' },
+  { host: s.docker26Host, socket: s.docker26Socket, store: 'containerd' },
+  { host: s.podmanHost, socket: s.podmanHost.replace('unix://', ''), store: 'classic' },
+  { host: `${s.sshHost}${s.socketPath}`, socket: s.socketPath, store: 'classic' },
+];
+const sockets = () => [...new Set(fleet().map((e) => e.socket))];
+
+/** The registry's own digests of an image: its manifest's and its config's. */
+async function registryDigests(registry: string, path: string, authorization?: string) {
+  const response = await fetch(`http://${registry}/v2/${path.replace(':', '/manifests/')}`, {
+    headers: { Accept: 'application/vnd.docker.distribution.manifest.v2+json', ...(authorization && { Authorization: authorization }) },
+  });
+  const manifest = (await response.json()) as { config: { digest: string }; layers: unknown[] };
+  return { manifest: response.headers.get('docker-content-digest')!, config: manifest.config.digest, layers: manifest.layers.length };
+}
+
+test('two images, one private, into four engines at once (dockerd, Docker 26, podman, dockerd over ssh): each manifest asked once, each blob fetched once, every engine ends with both images under the registry\'s IDs', async () => {
+  const { faultProxy } = await import('../support/fault-proxy.js');
+  // Counting proxies in front of the open registry and the htpasswd one (whose credentials only dpull has).
+  const open = await faultProxy(s.registry, 'none', 0);
+  const closed = await faultProxy(s.authRegistry, 'none', 0);
+  const basic = `Basic ${Buffer.from(`${s.authUser}:${s.authPassword}`).toString('base64')}`;
+  const images = [
+    { ref: `${open.address}/demo/eight:1.0`, proxy: open, ...(await registryDigests(s.registry, 'demo/eight:1.0')) },
+    { ref: `${closed.address}/private/three:1.0`, proxy: closed, ...(await registryDigests(s.authRegistry, 'private/three:1.0', basic)) },
+  ];
+  const config = JSON.stringify({ auths: { [closed.address]: { auth: Buffer.from(`${s.authUser}:${s.authPassword}`).toString('base64') } } });
   try {
-    for (const socket of [s.socketPath, s.docker26Socket, podmanSocket]) await removeAllImages(socket);
-    const image = `${registry.address}/app:1.0`;
-    const run = await runDpull(['-q', '--load', '-H', s.dockerHost, '-H', s.docker26Host, '-H', s.podmanHost, image], { XDG_CACHE_HOME: scratchDir('dpull-cache-') });
-    expect(run.stderr).toBe('');
-    expect(run.code).toBe(0);
-    const gets = registry.requests.filter((r) => r.startsWith('GET '));
-    expect(gets.filter((r) => r.includes('/manifests/'))).toHaveLength(1);
-    const blobs = gets.filter((r) => r.includes('/blobs/'));
-    expect(blobs).toHaveLength(4); // 3 layers and the config
-    expect(new Set(blobs).size).toBe(4);
-    for (const socket of [s.socketPath, s.docker26Socket, podmanSocket]) {
-      expect((await engineRequest('GET', `/images/${encodeURIComponent(image)}/json`, socket)).status, socket).toBe(200);
+    for (const socket of sockets()) await removeAllImages(socket);
+    const args = ['--progress', 'json', '--load', ...fleet().flatMap((e) => ['-H', e.host]), ...images.map((i) => i.ref)];
+    const run = await runDpull(args, { PATH: s.sshPath, DOCKER_AUTH_CONFIG: config, XDG_CACHE_HOME: scratchDir('dpull-cache-') });
+    expect(run.code, run.stderr).toBe(0);
+    for (const image of images) {
+      // (Answered ones: the first, unauthenticated, request of a private image is the registry's challenge.)
+      const gets = image.proxy.requests.filter((r) => r.startsWith('GET ') && r.endsWith(' 200'));
+      expect(gets.filter((r) => r.includes('/manifests/')), image.proxy.requests.join('\n')).toHaveLength(1);
+      const blobs = gets.filter((r) => r.includes('/blobs/'));
+      expect(blobs, image.ref).toHaveLength(image.layers + 1); // the layers and the config, each once
+      expect(new Set(blobs).size).toBe(blobs.length);
     }
+    const results = run.stdout.trim().split('\n').map((l) => JSON.parse(l)).filter((o) => o.type === 'result');
+    expect(results).toHaveLength(8);
+    for (const engine of fleet()) {
+      for (const image of images) {
+        const held = await engineRequest('GET', `/images/${encodeURIComponent(image.ref)}/json`, engine.socket);
+        expect(held.status, `${image.ref} in ${engine.host}`).toBe(200);
+        const id = (JSON.parse(held.body) as { Id: string }).Id.replace(/^(sha256:)?/, 'sha256:');
+        // The classic store and podman name an image by its config's digest, the containerd store by its manifest's.
+        expect(id, `${image.ref} in ${engine.host}`).toBe(engine.store === 'containerd' ? image.manifest : image.config);
+        expect(results.find((r) => r.engine === engine.host && r.reference === image.ref)?.imageId).toBe(id);
+      }
+    }
+    expect(run.stdout + run.stderr).not.toContain(s.authPassword);
   } finally {
-    await registry.close();
-    for (const socket of [s.socketPath, s.docker26Socket, podmanSocket]) await removeAllImages(socket);
+    await open.close();
+    await closed.close();
+    for (const socket of sockets()) await removeAllImages(socket);
+  }
+});
+
+test('the library: pull(ref, { load: true, hosts }) gives each engine\'s outcome, the fetch once; every engine down rejects with the worst exit code', async () => {
+  const { pull } = await import('../../src/index.js');
+  const { faultProxy } = await import('../support/fault-proxy.js');
+  const proxy = await faultProxy(s.registry, 'none', 0);
+  const down = 'unix:///nonexistent/docker.sock';
+  const ref = `${proxy.address}/demo/three:1.0`;
+  const engines = [s.dockerHost, s.docker26Host, s.podmanHost];
+  try {
+    for (const socket of sockets()) await removeAllImages(socket);
+    const running = pull(ref, { load: true, hosts: [...engines, down], cacheDir: scratchDir('dpull-cache-') });
+    expect(running.engines).toHaveLength(4);
+    const result = await running.result;
+    expect(result.engines!.map((e) => e.engine)).toEqual([...engines, down]);
+    expect(result.engines!.slice(0, 3).map((e) => e.result?.load?.upToDate)).toEqual([false, false, false]);
+    expect(result.engines![3].error?.exitCode).toBe(3);
+    expect(result.engines![3].error?.message).toMatch(/^cannot connect to the Docker engine at unix:\/\/\/nonexistent/);
+    const { layers } = await registryDigests(s.registry, 'demo/three:1.0');
+    const blobs = proxy.requests.filter((r) => r.startsWith('GET ') && r.includes('/blobs/') && r.endsWith(' 200'));
+    expect(blobs).toHaveLength(layers + 1);
+    // The fetch's bytes, once: what the registry sent, not once per engine.
+    expect(result.bytes).toBe(proxy.blobBytes() - (await registryDigests(s.registry, 'demo/three:1.0').then(async (d) => (await fetch(`http://${s.registry}/v2/demo/three/blobs/${d.config}`)).arrayBuffer())).byteLength);
+    expect(running.state.totals(0).layers).toBe(layers);
+    for (const [i, host] of engines.entries()) {
+      const socket = host.replace('unix://', '');
+      const held = JSON.parse((await engineRequest('GET', `/images/${encodeURIComponent(ref)}/json`, socket)).body) as { Id: string };
+      expect(result.engines![i].result?.imageId).toBe(held.Id.replace(/^(sha256:)?/, 'sha256:'));
+    }
+    const again = pull(ref, { load: true, hosts: [down, 'unix:///nonexistent/other.sock'], cacheDir: scratchDir('dpull-cache-') });
+    await expect(again.result).rejects.toMatchObject({ exitCode: 3, message: expect.stringMatching(/^all 2 engines failed: cannot connect/) });
+    expect(() => pull(ref, { hosts: [s.dockerHost] }).result).not.toThrow();
+    await expect(pull(ref, { hosts: [s.dockerHost] }).result).rejects.toMatchObject({ exitCode: 2 });
+  } finally {
+    await proxy.close();
+    for (const socket of sockets()) await removeAllImages(socket);
   }
 });
 
@@ -158,6 +233,11 @@ test('five engines, one down and one dying mid-load: the other three finish with
     for (const socket of [s.socketPath, s.docker26Socket, podmanSocket]) {
       expect((await engineRequest('GET', `/images/${encodeURIComponent(image)}/json`, socket)).status, socket).toBe(200);
     }
+    // The log tells each layer's fetch once, whichever pull fetched it, and each engine's load.
+    expect(run.stderr.split('\n').filter((l) => / [0-9a-f]{12}: Pull complete$/.test(l))).toHaveLength(4);
+    for (const host of [s.dockerHost, s.docker26Host, s.podmanHost]) {
+      expect(run.stderr).toMatch(new RegExp(`\\(${host}\\) {2}Loaded ${image.replace(/\./g, '\\.')} \\(sha256:[0-9a-f]{64}\\) in \\d+s: `));
+    }
     const blobs = join(cache, 'dpull', 'layout', 'blobs', 'sha256');
     expect(readdirSync(blobs).filter((f) => !/^[a-f0-9]{64}$/.test(f))).toEqual([]);
     expect(registry.requests.filter((r) => r.startsWith('GET ') && r.includes('/blobs/'))).toHaveLength(5);
@@ -184,6 +264,18 @@ test.each([
     expect(run.exitCode, screen.lines.join('\n')).toBe(0);
     // Only what is printed for good may wrap: the references on stdout, whole.
     expect(screen.wrappedLines.filter((l) => l !== image)).toEqual([]);
+    // The fetch once (its header), then a row per engine with its outcome, then the total.
+    const lines = screen.lines.filter((l) => l.trim() !== '');
+    const header = lines.findIndex((l) => l.startsWith(`✔ ${image.slice(0, cols - 3)}`.slice(0, cols - 2)));
+    expect(header, screen.lines.join('\n')).toBeGreaterThanOrEqual(0);
+    const engineRows = lines.slice(header + 1, header + 5);
+    expect(engineRows.every((l) => /^ {2}✔ /.test(l)), engineRows.join('\n')).toBe(true);
+    if (cols >= 80) {
+      expect(lines[header]).toMatch(/  3 layers · [\d.]+ MB fetched · 4\/4 engines$/);
+      // (dockerd is reached twice, by its socket and over ssh: one of the two may find it up to date.)
+      for (const row of engineRows) expect(row).toMatch(/ {2}(loaded · [\d.]+ MB sent|up to date) · sha256:[0-9a-f]{12}$/);
+    }
+    expect(lines.find((l) => l.startsWith('Total  '))).toMatch(cols >= 80 ? /^Total {2}4\/4 loads complete · [\d.]+ MB fetched · [\d.]+ MB sent/ : /^Total {2}4\/4 loads/);
     for (const socket of sockets) expect((await engineRequest('GET', `/images/${encodeURIComponent(image)}/json`, socket)).status, socket).toBe(200);
   } finally {
     for (const socket of sockets) await removeAllImages(socket);

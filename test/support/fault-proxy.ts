@@ -18,6 +18,8 @@ export interface FaultProxy {
   /** Bytes of blob bodies sent to the client so far, and Range requests seen. */
   blobBytes(): number;
   ranges: string[];
+  /** Every request forwarded or failed, `METHOD PATH STATUS`, in the order of their answers. */
+  requests: string[];
   close(): Promise<void>;
 }
 
@@ -34,6 +36,7 @@ export async function faultProxy(registry: string, fault: Fault, count: number, 
   let blobBytes = 0;
   let cuts = 0;
   const ranges: string[] = [];
+  const requests: string[] = [];
   const server = http.createServer((req, res) => {
     req.on('error', () => {}); // a client that hangs up (dpull interrupted): expected
     const isManifest = /^\/v2\/.+\/manifests\/[^/]+$/.test(req.url ?? '');
@@ -49,6 +52,7 @@ export async function faultProxy(registry: string, fault: Fault, count: number, 
     }
     if (isManifest) manifestRequests.push({ method: req.method ?? '', failed: fail });
     if (fail) {
+      requests.push(`${req.method} ${req.url} ${fault}`);
       if (fault === 'reset') return req.socket.destroy();
       if (fault === '429') {
         res.writeHead(429, {
@@ -76,6 +80,7 @@ export async function faultProxy(registry: string, fault: Fault, count: number, 
     const isBlob = /^\/v2\/.+\/blobs\/sha256:/.test(req.url ?? '') && req.method === 'GET';
     if (isBlob && typeof req.headers.range === 'string') ranges.push(req.headers.range);
     const upstream = http.request({ host, port: Number(port), method: req.method, path: req.url, headers: req.headers }, (up) => {
+      requests.push(`${req.method} ${req.url} ${up.statusCode}`);
       res.writeHead(up.statusCode ?? 502, up.headers);
       const length = Number(up.headers['content-length'] ?? 0);
       const cutAt = fault === 'cut' && isBlob && up.statusCode === 200 && cuts < count && length > 1 ? Math.floor(length / 2) : undefined;
@@ -106,6 +111,7 @@ export async function faultProxy(registry: string, fault: Fault, count: number, 
     attempts: () => attempts,
     blobBytes: () => blobBytes,
     ranges,
+    requests,
     close: () =>
       new Promise((resolve) => {
         server.closeAllConnections();

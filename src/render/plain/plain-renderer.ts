@@ -11,6 +11,7 @@ import { resultLines } from '../result-lines.js';
 import { paint } from '../line.js';
 
 /** Phases worth a line of their own in a log; the rest (Waiting, Verifying …) are noise there. */
+const FETCHED: ReadonlySet<string> = new Set(['Downloading', 'Pull complete']);
 const LOGGED: ReadonlySet<LayerPhase> = new Set(['pending', 'downloading', 'downloaded', 'complete', 'exists', 'retrying', 'other']);
 
 /** Seconds between progress lines while bytes move: a CI log wants fewer. */
@@ -37,6 +38,7 @@ export class PlainRenderer implements Renderer {
   }
 
   private grouped = false;
+  private lastSentBytes = 0;
 
   start(): void {
     // Groups cannot interleave: several pulls at once are not grouped.
@@ -53,6 +55,7 @@ export class PlainRenderer implements Renderer {
       else if (event.type === 'message') lines.push(event.message);
       else if (event.type === 'retry') lines.push(retryWords(event, event.delayMs / 1000));
       else if (event.type === 'load') lines.push(loadWords(event));
+      else if (event.type === 'sending' && event.sentBytes === 0) lines.push(`Sending ${formatBytes(event.totalBytes)} (${event.layers} layer${event.layers === 1 ? '' : 's'}) to ${event.engine}`);
     }
     for (const layer of state.layers.values()) {
       const line = this.layerChange(layer);
@@ -93,6 +96,11 @@ export class PlainRenderer implements Renderer {
     if (state.upToDate) {
       return `Up to date: ${named}, checked in ${formatDuration(seconds)}${engineView}`;
     }
+    const { load } = state;
+    if (load !== undefined) {
+      const fetched = t.downloadedBytes > 0 ? `${formatBytes(t.downloadedBytes)} downloaded, ` : '';
+      return `Loaded ${named} in ${formatDuration(seconds)}: ${fetched}${loadWords(load)}${engineView}`;
+    }
     const speed = t.downloadedBytes > 0 && seconds > 0 ? ` at ${formatSpeed(t.downloadedBytes / seconds)}` : '';
     // Some engines (podman) report no sizes, some not all (Docker's containerd store skips quick
     // layers): say so rather than "0 B", or mark the sum as a lower bound.
@@ -110,6 +118,9 @@ export class PlainRenderer implements Renderer {
     // A retry countdown is one change, not one per second.
     const key = layer.phase === 'retrying' ? 'retrying' : layer.phase === 'other' ? `other:${layer.status}` : layer.phase;
     if (this.printedPhase.get(layer.id) === key || !LOGGED.has(layer.phase)) return undefined;
+    // --load into several engines: a layer's fetch is told once, by the pull that fetched it; the
+    // engines' loads by their own lines (what was sent, what each had).
+    if (this.options.fleet === true && !FETCHED.has(layer.status)) return undefined;
     this.printedPhase.set(layer.id, key);
     let status = layer.status;
     if (layer.phase === 'downloading' && layer.size !== undefined) status += ` ${formatBytes(layer.size)}`;
@@ -120,6 +131,14 @@ export class PlainRenderer implements Renderer {
   private progressLine(state: PullState): string | undefined {
     const now = this.options.clock();
     if (now - this.lastProgressAt < this.intervalMs) return undefined;
+    const { sending } = state;
+    if (sending !== undefined && state.load === undefined) {
+      // --load's upload: its bytes move, not the download's.
+      if (sending.sentBytes === this.lastSentBytes || sending.sentBytes === 0) return undefined;
+      this.lastProgressAt = now;
+      this.lastSentBytes = sending.sentBytes;
+      return `sending ${formatPercent(sending.sentBytes, sending.totalBytes)}  ${formatProgress(sending.sentBytes, sending.totalBytes)}`;
+    }
     state.tick(now);
     const t = state.totals(now);
     if (t.downloadedBytes === this.lastProgressBytes || t.knownBytes === 0) return undefined;

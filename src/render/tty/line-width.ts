@@ -33,7 +33,7 @@ const graphemes = (text: string) => (segmenter ??= new Intl.Segmenter(undefined,
  * draws. Only other text needs string-width's grapheme and East Asian width analysis (the costly
  * part of a frame), and only such text can be compared and rewritten a cell at a time.
  */
-export const ONE_COLUMN_EACH = /^[\x20-\x7e█░·…✔✘↓]*$/;
+export const ONE_COLUMN_EACH = /^[\x20-\x7e█░·…✔✘↓↑]*$/;
 
 // Terminals count columns a code point at a time, string-width a grapheme at a time: a spacing
 // mark inside a grapheme (Thai's SARA AM, Bengali's conjuncts) takes a column there that

@@ -4,24 +4,33 @@ import type { PullEvent } from '../../decode/pull-event.js';
 import { palette } from '../colour.js';
 import { LiveRegion } from './live-region.js';
 import { renderBoard, type Section } from './board-frame.js';
+import { renderFleet, type FleetGroup } from './fleet-frame.js';
+import { SharedFetch } from '../../state/shared-fetch.js';
 import { interruptedLine } from './frame.js';
 
-/** Several pulls on one terminal: one live region, a section per pull, a grand total. */
+/**
+ * Several pulls on one terminal: one live region, a section per pull, a grand total. With
+ * `--load` into several engines (`fleet`), an image's pulls share one fetch: it is shown once,
+ * each engine's load a row beneath it.
+ */
 export class TtyBoard implements PullDisplay {
   private readonly sections: Section[] = [];
+  private readonly groups = new Map<string, FleetGroup>();
   private readonly region: LiveRegion;
   private readonly startedAt: number;
   private readonly clock: () => number;
   private readonly c;
 
-  constructor(options: DisplayOptions, count: number) {
+  constructor(options: DisplayOptions, count: number, fleet = false) {
     const c = palette(options.stream, options.env);
     this.c = c;
     this.clock = options.clock;
     this.startedAt = options.clock();
     this.region = new LiveRegion(options.stream, options.clock, (view) => {
       for (const section of this.sections) if (section.phase === 'pulling') section.state?.tick(view.now);
-      return renderBoard(this.sections, this.startedAt, view, c);
+      if (!fleet) return renderBoard(this.sections, this.startedAt, view, c);
+      for (const group of this.groups.values()) group.fetch.state.tick(view.now);
+      return renderFleet([...this.groups.values()], this.startedAt, view, c);
     });
     this.region.start(`Starting ${count} pulls`);
   }
@@ -30,6 +39,10 @@ export class TtyBoard implements PullDisplay {
   renderer(pull: PullLabel): Renderer {
     const section: Section = { label: pullName(pull), ...(pull.engine !== undefined && { engine: pull.engine }), phase: 'queued' };
     this.sections.push(section);
+    let group = this.groups.get(pull.label);
+    if (group === undefined) this.groups.set(pull.label, (group = { image: pull.label, fetch: new SharedFetch(this.clock()), engines: [] }));
+    group.engines.push(section);
+    const { fetch } = group;
     const changed = () => this.region.invalidate();
     return {
       start: () => {
@@ -38,6 +51,7 @@ export class TtyBoard implements PullDisplay {
       },
       update: (state: PullState, events: readonly PullEvent[] = []) => {
         section.state = state;
+        fetch.apply(events, this.clock());
         const retry = events.find((e) => e.type === 'retry');
         if (retry !== undefined) this.region.refreshFor(retry.delayMs);
         section.phase = 'pulling';
