@@ -34,8 +34,19 @@ async function pushBlob(registry, repository, bytes) {
   return { digest: digestOf(bytes), size: bytes.length };
 }
 
-/** Pushes REPOSITORY:1.0 of `count` layers of `bytes` each; resolves with the layers' total size. */
-export async function pushBigImage(registry, repository, count, bytes) {
+async function pushManifest(registry, repository, tag, layers, diffIds) {
+  const config = await pushBlob(registry, repository, Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: diffIds }, config: {} })));
+  const manifest = { schemaVersion: 2, mediaType: 'application/vnd.docker.distribution.manifest.v2+json', config: { mediaType: 'application/vnd.docker.container.image.v1+json', ...config }, layers };
+  const put = await fetch(`http://${registry}/v2/${repository}/manifests/${tag}`, { method: 'PUT', body: JSON.stringify(manifest), headers: { 'Content-Type': manifest.mediaType } });
+  if (put.status !== 201) throw new Error(`manifest: ${put.status}`);
+}
+
+/**
+ * Pushes REPOSITORY:1.0 of `count` layers of `bytes` each; resolves with the layers' total size.
+ * With `base` > 0, REPOSITORY:base as well: an image of the first `base` of those layers, which
+ * an engine can hold before it is sent 1.0 (then only the other layers are missing).
+ */
+export async function pushBigImage(registry, repository, count, bytes, base = 0) {
   const layers = [];
   const diffIds = [];
   for (let i = 0; i < count; i++) {
@@ -43,9 +54,7 @@ export async function pushBigImage(registry, repository, count, bytes) {
     diffIds.push(digestOf(tar));
     layers.push({ mediaType: 'application/vnd.docker.image.rootfs.diff.tar.gzip', ...(await pushBlob(registry, repository, gzipSync(tar, { level: 1 }))) });
   }
-  const config = await pushBlob(registry, repository, Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: diffIds }, config: {} })));
-  const manifest = { schemaVersion: 2, mediaType: 'application/vnd.docker.distribution.manifest.v2+json', config: { mediaType: 'application/vnd.docker.container.image.v1+json', ...config }, layers };
-  const put = await fetch(`http://${registry}/v2/${repository}/manifests/1.0`, { method: 'PUT', body: JSON.stringify(manifest), headers: { 'Content-Type': manifest.mediaType } });
-  if (put.status !== 201) throw new Error(`manifest: ${put.status}`);
+  await pushManifest(registry, repository, '1.0', layers, diffIds);
+  if (base > 0) await pushManifest(registry, repository, 'base', layers.slice(0, base), diffIds.slice(0, base));
   return layers.reduce((sum, l) => sum + l.size, 0);
 }

@@ -87,10 +87,10 @@ export function capturePlain(args, env) {
   });
 }
 
-/** A docker config folder with contexts build1 (dockerd) and build2 (podman). */
-export function twoContexts(stack) {
+/** A docker config folder with contexts build1 (dockerd) and build2 (podman), or the ones given. */
+export function twoContexts(stack, contexts = [['build1', stack.DPULL_TEST_DOCKER_HOST], ['build2', stack.DPULL_TEST_PODMAN_HOST]]) {
   const dir = mkdtempSync(join(tmpdir(), 'dpull-readme-'));
-  for (const [name, host] of [['build1', stack.DPULL_TEST_DOCKER_HOST], ['build2', stack.DPULL_TEST_PODMAN_HOST]]) {
+  for (const [name, host] of contexts) {
     const id = createHash('sha256').update(name).digest('hex');
     mkdirSync(join(dir, 'contexts', 'meta', id), { recursive: true });
     writeFileSync(join(dir, 'contexts', 'meta', id, 'meta.json'), JSON.stringify({ Name: name, Endpoints: { docker: { Host: host } } }));
@@ -131,6 +131,27 @@ export const samples = {
       return { lines: frame.filter((l) => l !== ''), seen };
     } finally {
       rmSync(config, { recursive: true, force: true });
+    }
+  },
+  // --load into four engines (dockerd, Docker 26, podman, dockerd over ssh), two images: one still
+  // being fetched, the other's engines loading or done.
+  async fleet(stack) {
+    const hosts = [stack.DPULL_TEST_DOCKER_HOST, stack.DPULL_TEST_DOCKER26_HOST, stack.DPULL_TEST_PODMAN_HOST];
+    const config = twoContexts(stack, [['build1', hosts[0]], ['build2', hosts[1]], ['build3', hosts[2]], ['edge1', `${stack.DPULL_TEST_SSH_HOST}${hosts[0].replace('unix://', '')}`]]);
+    const cache = mkdtempSync(join(tmpdir(), 'dpull-readme-cache-'));
+    try {
+      for (const host of hosts) await emptyEngine(host);
+      const images = [`${stack.DPULL_TEST_SLOW_REGISTRY}/demo/eight:1.0`, `${stack.DPULL_TEST_REGISTRY}/demo/three:1.0`];
+      const env = { PATH: `${stack.DPULL_TEST_SSH_PATH}:${process.env.PATH}`, XDG_CACHE_HOME: cache };
+      const { frame, seen } = await captureTty(['--config', config, '--load', '-c', 'build1', '-c', 'build2', '-c', 'build3', '-c', 'edge1', ...images], env, {
+        cols: 100, rows: 16,
+        moment: (lines) => lines.some((l) => /^ {2}✔ /.test(l)) && lines.some((l) => /Downloading +█/.test(l)),
+      });
+      return { lines: frame.filter((l) => l !== ''), seen };
+    } finally {
+      rmSync(config, { recursive: true, force: true });
+      rmSync(cache, { recursive: true, force: true });
+      for (const host of [stack.DPULL_TEST_DOCKER_HOST, stack.DPULL_TEST_DOCKER26_HOST, stack.DPULL_TEST_PODMAN_HOST]) await emptyEngine(host);
     }
   },
 };

@@ -10,6 +10,7 @@ import { errorLine, type Outcome, type Renderer, type RendererOptions } from '..
  *   pulling  {tag, repository}                 a tag's block begins
  *   layer    {layer, status, phase, current?, total?, units?, retryIn?}
  *   digest   {digest}       status {message, upToDate}       message {message}
+ *   sending  {engine, sentBytes, totalBytes, layers}     --load's upload, at each whole percent
  *   load     {engine, sentBytes, skippedBytes, upToDate}                         --load, per engine
  *   result   {reference, digest?, upToDate, bytes, layers: {total, pulled, reused}, elapsedMs,
  *             imageId?, size?, platform?, images?, warning?, load?}                 last line on success

@@ -48,7 +48,7 @@ function headerLine(group: FleetGroup, width: number, now: number, c: Palette): 
 }
 
 /** What an engine's row says after its name. */
-function engineParts(section: Section): { parts: string[]; icon: string; style: (c: Palette) => Style } {
+function engineParts(section: Section, fetched: boolean): { parts: string[]; icon: string; style: (c: Palette) => Style } {
   const { state } = section;
   const running = (parts: string[], icon = '↓') => ({ parts, icon, style: (c: Palette) => c.cyan });
   switch (section.phase) {
@@ -71,7 +71,10 @@ function engineParts(section: Section): { parts: string[]; icon: string; style: 
     case 'pulling': {
       const sending = state?.sending;
       if (state?.load?.upToDate === true) return running(['up to date']);
-      if (sending === undefined) return running(['waiting for the fetch'], '·');
+      if (sending === undefined) {
+        // The image's fetch done: what is left before the upload is the engine's (what it holds, the archive).
+        return running([fetched ? 'preparing the load' : 'waiting for the fetch'], '·');
+      }
       let loading = 0;
       for (const layer of state!.layers.values()) if (layer.status === 'Loading layer' || layer.status === 'Loaded') loading++;
       const layers = sending.layers > 0 && loading > 0 ? [`loading layer ${Math.min(loading, sending.layers)}/${sending.layers}`] : [];
@@ -91,8 +94,8 @@ function shorten(name: string, width: number): string {
 }
 
 /** `  ✔ ENGINE  loaded · 12.0 MB sent · 30.1 MB it had · sha256:…`, the engine's name cut to `nameWidth`. */
-function engineLine(section: Section, nameWidth: number, width: number, c: Palette): Line {
-  const { parts, icon, style } = engineParts(section);
+function engineLine(section: Section, fetched: boolean, nameWidth: number, width: number, c: Palette): Line {
+  const { parts, icon, style } = engineParts(section, fetched);
   const name = section.engine ?? '';
   const shown = name.length > nameWidth ? shorten(name, nameWidth) : name.padEnd(nameWidth);
   const paint = style(c);
@@ -145,7 +148,9 @@ export function renderFleet(groups: FleetGroup[], startedAt: number, view: View,
   const engineRows = groups.reduce((n, g) => n + g.engines.length, 0);
   const fold = !view.final && groups.length + engineRows > room;
   const blocks = groups.map((group) => {
-    const rows = fold && group.engines.every(ended) ? [] : group.engines.map((s) => engineLine(s, nameWidth, width, c));
+    const layers = [...group.fetch.state.layers.values()];
+    const fetched = layers.length > 0 && layers.every((l) => FINISHED.has(l.phase));
+    const rows = fold && group.engines.every(ended) ? [] : group.engines.map((s) => engineLine(s, fetched, nameWidth, width, c));
     return { group, header: headerLine(group, width, view.now, c), rows };
   });
   const used = blocks.reduce((n, b) => n + 1 + b.rows.length, 0);
