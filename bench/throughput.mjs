@@ -1,0 +1,98 @@
+#!/usr/bin/env node
+// Issue #32's throughput and memory goals, side by side in one run: dpull --output against crane
+// 0.20 and skopeo 1.18 (../shared/tools/anchors-up.sh installs both beside the system's) on the
+// same images from the stack's loopback registry — the 8-layer 145 MB image and a 1.5 GB image of
+// ten 150 MB layers, made and pushed by bench/big-image.mjs — into an OCI layout and into an
+// archive (dpull's docker-archive, crane's tarball, skopeo's docker-archive). Wall and CPU seconds,
+// CPU per GB and peak RSS (bench/rusage.py), median of the runs, the tools interleaved; dpull's
+// archive cache emptied before each of its runs. Each tool in the same clean environment.
+//   bash scripts/test-stack.sh up && node bench/throughput.mjs [--write]   (BENCH_RUNS, default 3)
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { writeSection } from './benchmarks-file.mjs';
+import { pushBigImage } from './big-image.mjs';
+
+const RUNS = Number(process.env.BENCH_RUNS ?? 3);
+const root = fileURLToPath(new URL('..', import.meta.url));
+const anchors = process.env.ANCHORS_DIR ?? '/var/cache/dpull-anchors';
+const stack = Object.fromEntries(readFileSync(`${process.env.DPULL_STACK_DIR ?? '/tmp/dpull-stack'}/env`, 'utf8').trim().split('\n').map((l) => l.split(/=(.*)/s).slice(0, 2)));
+const registry = stack.DPULL_TEST_REGISTRY;
+for (const tool of ['crane', 'skopeo']) {
+  if (!existsSync(`${anchors}/bin/${tool}`)) throw new Error(`no ${anchors}/bin/${tool}: run ../shared/tools/anchors-up.sh first`);
+}
+const work = mkdtempSync(`${tmpdir()}/dpull-bench-throughput-`);
+process.on('exit', () => rmSync(work, { recursive: true, force: true }));
+const rusage = fileURLToPath(new URL('rusage.py', import.meta.url));
+
+function measure(command, args, env = {}) {
+  const timeFile = `${work}/time`;
+  spawnSync('sync'); // what the run before wrote goes to disk first, not during the next run
+  const run = spawnSync('python3', [rusage, timeFile, command, ...args], { encoding: 'utf8', env: { PATH: process.env.PATH, HOME: `${work}/home`, ...env } });
+  if (run.status !== 0) throw new Error(`${command} ${args.join(' ')}: exit ${run.status}: ${run.stderr}`);
+  const [wall, user, sys, rssKb] = readFileSync(timeFile, 'utf8').trim().split('\n').at(-1).split(' ').map(Number);
+  return { wall, cpu: user + sys, rssMb: rssKb / 1024 };
+}
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+const dpull = (ref, output) => {
+  rmSync(`${work}/cache`, { recursive: true, force: true });
+  return measure(process.execPath, [`${root}/bin/dpull.js`, '-q', '-o', output, ref], { XDG_CACHE_HOME: `${work}/cache` });
+};
+const formats = {
+  'OCI layout': {
+    dpull: (ref, d) => dpull(ref, `oci:${d}`),
+    'crane 0.20': (ref, d) => measure(`${anchors}/bin/crane`, ['pull', '--insecure', '--format=oci', ref, d]),
+    'skopeo 1.18': (ref, d) => measure(`${anchors}/bin/skopeo`, ['copy', '--quiet', '--src-tls-verify=false', `docker://${ref}`, `oci:${d}`]),
+  },
+  archive: {
+    dpull: (ref, d) => dpull(ref, `docker-archive:${d}.tar`),
+    'crane 0.20': (ref, d) => measure(`${anchors}/bin/crane`, ['pull', '--insecure', ref, `${d}.tar`]),
+    'skopeo 1.18': (ref, d) => measure(`${anchors}/bin/skopeo`, ['copy', '--quiet', '--src-tls-verify=false', `docker://${ref}`, `docker-archive:${d}.tar:${ref}`]),
+  },
+};
+const images = [
+  { repository: 'bench/big', layers: 8, bytes: 18_000_000 },
+  { repository: 'bench/huge', layers: 10, bytes: 150_000_000 },
+];
+
+const rows = [];
+const summary = [];
+for (const image of images) {
+  const size = await pushBigImage(registry, image.repository, image.layers, image.bytes);
+  const ref = `${registry}/${image.repository}:1.0`;
+  const label = `${image.layers} × ${(image.bytes / 1e6).toFixed(0)} MB (${(size / 1e6).toFixed(0)} MB)`;
+  for (const [format, tools] of Object.entries(formats)) {
+    const results = Object.fromEntries(Object.keys(tools).map((t) => [t, []]));
+    for (let i = 0; i < RUNS; i++) {
+      for (const [tool, make] of Object.entries(tools)) {
+        const dest = `${work}/out`;
+        console.error(`throughput: ${label}, ${format}, ${tool}, run ${i + 1}`);
+        results[tool].push(make(ref, dest));
+        rmSync(dest, { recursive: true, force: true });
+        rmSync(`${dest}.tar`, { force: true });
+      }
+    }
+    const m = Object.fromEntries(Object.entries(results).map(([tool, rs]) => [tool, Object.fromEntries(['wall', 'cpu', 'rssMb'].map((k) => [k, median(rs.map((r) => r[k]))]))]));
+    for (const [tool, r] of Object.entries(m)) {
+      rows.push(`| ${label} | ${format} | ${tool} | ${r.wall.toFixed(2)} | ${(r.wall / m['crane 0.20'].wall).toFixed(2)}× | ${r.cpu.toFixed(2)} | ${(r.cpu / (size / 1e9)).toFixed(2)} | ${r.rssMb.toFixed(0)} |`);
+    }
+    summary.push({ label, format, wallVsCrane: m.dpull.wall / m['crane 0.20'].wall, wallVsSkopeo: m.dpull.wall / m['skopeo 1.18'].wall, rss: m.dpull.rssMb });
+  }
+}
+
+const rss = summary.map((s) => s.rss);
+const table = [
+  `Measured ${new Date().toISOString().slice(0, 10)} on ${cpus().length} × ${cpus()[0].model.trim()}, Node ${process.version}; median of ${RUNS} runs, the three tools interleaved; from the stack's loopback registry. An archive is dpull's docker-archive, crane's tarball (\`crane pull\`), skopeo's docker-archive.`,
+  '',
+  '| image | into | tool | wall s | × crane | CPU s | CPU s per GB | peak RSS MB |',
+  '| --- | --- | --- | --- | --- | --- | --- | --- |',
+  ...rows,
+  '',
+  'Goals (issue #32):',
+  `- wall time ≤ 1.0× crane's and below skopeo 1.18's: ${summary.map((s) => `${s.label} ${s.format} **${s.wallVsCrane.toFixed(2)}×** crane (${s.wallVsSkopeo.toFixed(2)}× skopeo)`).join('; ')} — ${summary.every((s) => s.wallVsCrane <= 1 && s.wallVsSkopeo < 1) ? 'met' : 'not met'}`,
+  `- peak RSS ≤ 64 MB, the 1.5 GB image within 5 MB of the 145 MB one: **${Math.min(...rss).toFixed(0)}–${Math.max(...rss).toFixed(0)} MB** — ${Math.max(...rss) <= 64 && Math.max(...summary.slice(2).map((s) => s.rss)) - Math.max(...summary.slice(0, 2).map((s) => s.rss)) <= 5 ? 'met' : 'not met'}`,
+].join('\n');
+console.log(table);
+if (process.argv.includes('--write')) writeSection('Throughput: dpull --output vs crane and skopeo 1.18', table);
