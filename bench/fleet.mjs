@@ -30,6 +30,7 @@ const podmanService = spawn(
   ['--storage-driver=vfs', '--root', `${work}/podman-b/root`, '--runroot', `${work}/podman-b/run`, 'system', 'service', '--time=0', `unix://${podmanB}`],
   { stdio: 'ignore', env: { ...process.env, CONTAINERS_REGISTRIES_CONF: `${process.env.DPULL_STACK_DIR ?? '/tmp/dpull-stack'}/podman/registries.conf` } },
 );
+const podmanEnded = new Promise((resolve) => podmanService.on('exit', resolve));
 process.on('exit', () => {
   podmanService.kill();
   rmSync(work, { recursive: true, force: true });
@@ -134,6 +135,9 @@ for (let i = 0; i < RUNS; i++) {
 }
 await removeFromEngines(image, base);
 proxy.close();
+// (Its storage removed once it has stopped: a service still writing there would leave it behind.)
+podmanService.kill();
+await podmanEnded;
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const mb = (n) => (n / 1e6).toFixed(0);

@@ -2,6 +2,7 @@ import { statSync } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { moveFile, ownName, removeFile } from './file-moves.js';
 import { readChunks } from './file-reader.js';
+import { readArriving } from './arriving-file.js';
 import { FileWriter } from './file-writer.js';
 import { writeFailure } from './write-failure.js';
 
@@ -12,10 +13,21 @@ export interface DockerArchiveEntry {
   Layers: string[];
 }
 
+/** One blob of an archive: its name there (`blobs/sha256/HEX`), its file, its size. */
+export interface ArchiveBlob {
+  name: string;
+  path: string;
+  size: number;
+  /**
+   * Its fetch, when it may still be under way: the blob is then read from `partial` as its bytes
+   * reach the disk (arriving-file.ts), the archive made in the same pass as the fetch.
+   */
+  arriving?: { partial: string; done: Promise<unknown> };
+}
+
 /** What goes into an archive: the blobs of one image (by their files) and its own index.json. */
 export interface ArchiveContents {
-  /** `blobs/sha256/HEX` → the file holding it. */
-  blobs: [string, string][];
+  blobs: ArchiveBlob[];
   index: Buffer;
   /** docker save's manifest.json, for a docker-archive. */
   docker?: DockerArchiveEntry;
@@ -30,13 +42,15 @@ export interface ArchiveContents {
 export async function archiveStream(contents: ArchiveContents): Promise<Readable> {
   const { default: tar } = await import('tar-stream'); // only archives need it
   const pack = tar.pack();
-  const add = (name: string, size: number, source: string | Buffer) =>
+  const add = (name: string, size: number, source: ArchiveBlob | Buffer) =>
     new Promise<void>((resolve, reject) => {
       if (Buffer.isBuffer(source)) return pack.entry({ name, size, mtime: new Date(0) }, source, (err) => (err ? reject(err) : resolve()));
       const entry = pack.entry({ name, size, mtime: new Date(0) }, (err) => (err ? reject(err) : resolve()));
       entry.on('error', reject); // the archive destroyed under it (an engine that hung up mid-load)
       // The next chunk is read once the entry has taken this one.
-      readChunks(source, (chunk) => (entry.write(chunk) ? undefined : new Promise<void>((drained) => entry.once('drain', drained)))).then(
+      const take = (chunk: Buffer) => (entry.write(chunk) ? undefined : new Promise<void>((drained) => entry.once('drain', drained)));
+      const { arriving } = source;
+      (arriving !== undefined ? readArriving({ path: source.path, size, ...arriving }, take) : readChunks(source.path, take)).then(
         () => entry.end(undefined),
         (err: Error) => {
           entry.destroy(err);
@@ -47,7 +61,7 @@ export async function archiveStream(contents: ArchiveContents): Promise<Readable
   (async () => {
     await add('oci-layout', ARCHIVE_LAYOUT_FILE.length, ARCHIVE_LAYOUT_FILE);
     await add('index.json', contents.index.length, contents.index);
-    for (const [name, path] of contents.blobs) await add(name, statSync(path).size, path);
+    for (const blob of contents.blobs) await add(blob.name, blob.arriving !== undefined ? blob.size : statSync(blob.path).size, blob);
     if (contents.docker !== undefined) {
       const manifest = dockerManifest(contents.docker);
       await add('manifest.json', manifest.length, manifest);
@@ -68,7 +82,7 @@ const blocks = (bytes: number) => Math.ceil(bytes / BLOCK) * BLOCK;
 export function archiveSize(contents: ArchiveContents): number {
   const entry = (name: string, size: number) => BLOCK + blocks(size) + (name.length > 100 ? BLOCK + blocks(name.length + 12) : 0);
   let total = entry('oci-layout', ARCHIVE_LAYOUT_FILE.length) + entry('index.json', contents.index.length);
-  for (const [name, path] of contents.blobs) total += entry(name, statSync(path).size);
+  for (const blob of contents.blobs) total += entry(blob.name, blob.size);
   if (contents.docker !== undefined) total += entry('manifest.json', dockerManifest(contents.docker).length);
   return total + 2 * BLOCK;
 }

@@ -15,6 +15,7 @@ import type { OutputTarget } from '../output/destination.js';
 import { OciLayout } from '../output/oci-layout.js';
 import { ociManifest } from '../output/oci-manifest.js';
 import { packArchive, type ArchiveContents } from '../output/archive.js';
+import { ArrivingFileReplaced } from '../output/arriving-file.js';
 import type { EngineAddress } from '../engine/address.js';
 import { DpullError, ExitCode, pullError, usageError } from '../errors.js';
 import { formatPlatform } from '../reference/platform.js';
@@ -99,6 +100,9 @@ export async function streamRegistryPull(options: RegistryPullOptions, onBatch: 
   // An archive is made from the cache's layout, where blobs (whole, and partial ones to resume)
   // stay between runs and are shared by every archive pull.
   const layoutDir = archive ? join(options.cacheDir ?? defaultCacheDir(), 'layout') : output.path;
+  /** Each layer's fetch once started, by digest; the archive being written while they run. */
+  const fetching = new Map<string, Promise<void>>();
+  let packing: Promise<boolean> | undefined;
   try {
     const layout = new OciLayout(layoutDir).check(); // before the registry is asked anything
     const { image, endpoint, client: answered } = await resolveFromEndpoints(options, name, signal, onBatch);
@@ -163,7 +167,15 @@ export async function streamRegistryPull(options: RegistryPullOptions, onBatch: 
       held = new Set(image.layers.filter((blob, i) => diffIds[i] !== undefined && holdings.layers.has(diffIds[i])).map((blob) => blob.digest));
       onBatch(layers.filter((blob) => held.has(blob.digest)).map((blob) => layer(blob, 'exists', 'Already exists')));
     }
-    await allOrNone([fetch(image.config, false), ...layers.filter((blob) => !held.has(blob.digest)).map((blob) => fetch(blob, true))], failed);
+    // An archive is written in the same pass as the fetch (each layer read as it reaches the disk):
+    // its index, made from the config, comes first in it, so the config is fetched first.
+    const onePass = output.kind === 'docker-archive' || output.kind === 'oci-archive';
+    if (onePass) await allOrNone([fetch(image.config, false)], failed);
+    const startLayers = () => layers.filter((blob) => !held.has(blob.digest)).forEach((blob) => fetching.set(blob.digest, fetch(blob, true)));
+    if (!onePass) {
+      startLayers();
+      await allOrNone([fetch(image.config, false), ...fetching.values()], failed);
+    }
     // The manifest as stored (the registry's bytes, and the index it was chosen from, unless made anew as OCI).
     layout.writeBlob(stored.digest, stored.bytes);
     if (image.index !== undefined && stored === image.manifest) layout.writeBlob(image.index.digest, image.index.bytes);
@@ -173,12 +185,17 @@ export async function streamRegistryPull(options: RegistryPullOptions, onBatch: 
     if (image.index === undefined && options.platform !== undefined && options.platform !== platform) {
       throw pullError(`${ref.domain}/${ref.path} is an image for ${platform} only, not ${options.platform}`);
     }
+    if (onePass) startLayers(); // (once the platform is known to be the one asked for)
     const [os, architecture, variant] = platform.split('/');
     const manifest: Descriptor = { mediaType: stored.mediaType, digest: stored.digest, size: stored.bytes.length, platform: { os, architecture, ...(variant && { variant }) } };
     const inArchive = (d: { digest: string }) => `blobs/${d.digest.replace(':', '/')}`;
     const contents: ArchiveContents = {
       // (Layers the engine has are listed in manifest.json, their files left out: it reads only what it lacks.)
-      blobs: [image.config, ...layers.filter((blob) => !held.has(blob.digest)), stored].map((d): [string, string] => [inArchive(d), layout.blobPath(d.digest)]),
+      blobs: [image.config, ...layers.filter((blob) => !held.has(blob.digest)), { digest: stored.digest, size: stored.bytes.length }].map((d) => {
+        const path = layout.blobPath(d.digest);
+        const done = onePass ? fetching.get(d.digest) : undefined;
+        return { name: inArchive(d), path, size: d.size, ...(done !== undefined && { arriving: { partial: `${path}.partial`, done } }) };
+      }),
       index: OciLayout.indexOf(manifest, names),
       ...(output.kind !== 'oci-archive' && {
         docker: { Config: inArchive(image.config), RepoTags: repoTags, Layers: image.layers.map(inArchive) },
@@ -199,8 +216,20 @@ export async function streamRegistryPull(options: RegistryPullOptions, onBatch: 
     }
     // The name to open it by, said with the destination (a layout can hold several images).
     let openAs = output.kind === 'oci-archive' ? `, named ${names.ref}` : '';
-    if (archive) await packArchive(output.path, contents);
-    else openAs = `, named ${await layout.name(manifest, names, signal)}`;
+    if (archive) {
+      // A layer's file replaced while it was read (a fetch that started again from zero): the
+      // archive is made again once every blob is whole, from the finished files.
+      packing = packArchive(output.path, contents).then(
+        () => true,
+        (err: unknown) => {
+          if (err instanceof ArrivingFileReplaced) return false;
+          throw err;
+        },
+      );
+      let packed = false;
+      await allOrNone([...fetching.values(), packing.then((done) => void (packed = done))], failed);
+      if (!packed) await packArchive(output.path, { ...contents, blobs: contents.blobs.map(({ arriving: _, ...blob }) => blob) });
+    } else openAs = `, named ${await layout.name(manifest, names, signal)}`;
     onBatch([
       { type: 'digest', digest },
       already
@@ -215,7 +244,10 @@ export async function streamRegistryPull(options: RegistryPullOptions, onBatch: 
       },
     ]);
   } catch (err) {
-    if (signal.aborted) throw signal.reason;
+    // No fetch goes on after the pull has failed (one started before the failure is stopped and waited for).
+    if (!failed.signal.aborted) failed.abort(err);
+    await Promise.allSettled([...fetching.values(), ...(packing ? [packing] : [])]); // (the archive's partial file removed)
+    if (signal.aborted && signal.reason !== err) throw signal.reason;
     const failure = writeFailure(err);
     // An archive's blobs go through the cache folder first: say so, and how to move it.
     if (failure !== undefined && archive && String((err as NodeJS.ErrnoException).path ?? '').startsWith(layoutDir)) {

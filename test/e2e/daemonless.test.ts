@@ -183,6 +183,34 @@ describe('archives, loaded by real engines', () => {
     spawnSync('podman', ['--storage-driver=vfs', '--root', join(file, '..', 'podman-root'), '--runroot', join(file, '..', 'podman-run'), 'system', 'reset', '-f'], { stdio: 'ignore' });
   });
 
+  test('written in the same pass as the fetch: the archive grows while the blobs still arrive, and the finished one loads', async () => {
+    await removeAllImages();
+    const folder = scratchDir('dpull-archive-');
+    const file = join(folder, 'eight.tar');
+    const { statSync } = await import('node:fs');
+    // 1 MB/s per connection: the 8 layers of 1.5 MB take two rounds of 4 blobs at once, ~3 s.
+    const image = `${await throttledRegistry(s.registry, 1_000_000)}/demo/eight:1.0`;
+    const started = Date.now();
+    const running = runDpull(['--cache-dir', scratchDir('dpull-cache-'), '-q', '-o', file, image], noEngine);
+    let ended: number | undefined;
+    void running.then(() => (ended = Date.now()));
+    const samples: { at: number; bytes: number }[] = [];
+    while (ended === undefined) {
+      const partial = readdirSync(folder).find((f) => f.endsWith('.partial'));
+      if (partial !== undefined) samples.push({ at: Date.now(), bytes: statSync(join(folder, partial), { throwIfNoEntry: false })?.size ?? 0 });
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const run = await running;
+    expect(run.code, run.stderr).toBe(0);
+    // A layer's bytes in the archive a second or more before the last blob came in.
+    const early = samples.filter((sample) => sample.bytes >= 1_500_000 && ended! - sample.at >= 800);
+    expect(early.length, JSON.stringify({ total: ended - started, samples })).toBeGreaterThan(0);
+    expect(readdirSync(folder)).toEqual(['eight.tar']);
+    const loaded = execFileSync('/usr/bin/docker', ['load', '-i', file], { encoding: 'utf8', env: { ...process.env, DOCKER_HOST: s.dockerHost } });
+    expect(loaded).toContain(`Loaded image: ${image}`);
+    await removeAllImages();
+  });
+
   test('docker-archive:FILE:NAME: docker load names the image NAME', async () => {
     await removeAllImages();
     const file = join(scratchDir('dpull-archive-'), 'named.tar');

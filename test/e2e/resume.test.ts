@@ -24,10 +24,16 @@ async function blobsOf(repository: string, tag: string): Promise<{ digest: strin
   return [manifest.config, ...manifest.layers];
 }
 
-/** Bytes a folder of blobs holds already, whole or partial. */
-function bytesOnDisk(blobsDir: string): number {
+/**
+ * Bytes a folder of blobs holds already, whole or partial; with `of`, of those blobs only (an
+ * archive's cache also holds the manifest, written there as soon as it is known: not a blob fetched).
+ */
+function bytesOnDisk(blobsDir: string, of?: { digest: string }[]): number {
   if (!existsSync(blobsDir)) return 0;
-  return readdirSync(blobsDir).reduce((sum, f) => sum + statSync(join(blobsDir, f)).size, 0);
+  const mine = of && new Set(of.map((b) => b.digest.slice('sha256:'.length)));
+  return readdirSync(blobsDir)
+    .filter((f) => mine === undefined || mine.has(f.replace(/\.partial$/, '')))
+    .reduce((sum, f) => sum + statSync(join(blobsDir, f)).size, 0);
 }
 
 /** Starts a throttled pull and interrupts it (SIGINT) once about half the bytes have come. */
@@ -98,7 +104,7 @@ test('an archive interrupted and run again resumes from the cache folder; the ar
   expect(await interruptAtHalf(['--cache-dir', cache, '-o', file, `${await throttledRegistry(s.registry, 500_000)}/demo/eight:1.0`], total)).toBe(130);
   expect(existsSync(file)).toBe(false);
   expect(readdirSync(folder)).toEqual(['cache']);
-  const kept = bytesOnDisk(join(cache, 'layout', 'blobs', 'sha256'));
+  const kept = bytesOnDisk(join(cache, 'layout', 'blobs', 'sha256'), blobs);
   expect(kept).toBeGreaterThan(0);
 
   proxy = await faultProxy(s.registry, 'none', 0);

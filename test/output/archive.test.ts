@@ -8,15 +8,15 @@ test('the size said before a docker-archive is sent (--load\'s "sent N of M") is
   const dir = scratchDir('dpull-archive-');
   // Sizes around tar's 512-byte blocks: none, one short, exactly one, one over, and a big one.
   const sizes = [0, 511, 512, 513, 3 * 1024 * 1024 + 7];
-  const blobs = sizes.map((size, i): [string, string] => {
+  const blobs = sizes.map((size, i) => {
     const path = join(dir, `blob${i}`);
     writeFileSync(path, Buffer.alloc(size, i));
-    return [`blobs/sha256/${String(i).repeat(64)}`, path];
+    return { name: `blobs/sha256/${String(i).repeat(64)}`, path, size };
   });
   const contents: ArchiveContents = {
     blobs,
     index: Buffer.from('{"schemaVersion":2,"manifests":[]}'),
-    docker: { Config: blobs[0][0], RepoTags: ['registry.example/app:1.0'], Layers: blobs.slice(1).map(([name]) => name) },
+    docker: { Config: blobs[0].name, RepoTags: ['registry.example/app:1.0'], Layers: blobs.slice(1).map(({ name }) => name) },
   };
   let length = 0;
   for await (const chunk of await archiveStream(contents)) length += (chunk as Buffer).length;
