@@ -4,7 +4,7 @@
 // shapes what the registry sends to one shared downlink (a token bucket over every connection, a
 // router's queue of RING bytes per connection before the sender is paused). dpull --output,
 // skopeo 1.18 and crane 0.20 (../shared/tools/anchors-up.sh) copy the same images into an OCI
-// layout through it; each tool's wall time is set beside the link's own time for the bytes it
+// layout and into an archive through it; each tool's wall time is set beside the link's own time for the bytes it
 // carried: bytes / rate + the round trips a pull needs (connect, /v2/, manifest, first blob).
 //   bash scripts/test-stack.sh up && node bench/slow-link.mjs [--write]
 //   (BENCH_RUNS, default 3 for the 145 MB image, 1 for the 1.5 GB one; SLOW_LINK_BIG=0 skips it)
@@ -102,10 +102,19 @@ function measureAsync(command, args) {
   });
 }
 
+// Into a layout, and into an archive (dpull's docker-archive, written in the same pass as the
+// fetch; skopeo's docker-archive; crane's tarball), dpull's cache emptied before each of its runs.
+const dpullInto = (output) => (ref, dest) => {
+  rmSync(`${work}/cache`, { recursive: true, force: true });
+  return [process.execPath, [`${root}/bin/dpull.js`, '-q', '--cache-dir', `${work}/cache`, '--output', output(dest), ref]];
+};
 const tools = {
-  dpull: (ref, dest) => [process.execPath, [`${root}/bin/dpull.js`, '-q', '--output', `oci:${dest}`, ref]],
+  dpull: dpullInto((dest) => `oci:${dest}`),
   'skopeo 1.18': (ref, dest) => [`${anchors}/bin/skopeo`, ['copy', '--quiet', '--src-tls-verify=false', `docker://${ref}`, `oci:${dest}`]],
   'crane 0.20': (ref, dest) => [`${anchors}/bin/crane`, ['pull', '--insecure', '--format=oci', ref, dest]],
+  'dpull, docker-archive': dpullInto((dest) => `docker-archive:${dest}.tar`),
+  'skopeo 1.18, docker-archive': (ref, dest) => [`${anchors}/bin/skopeo`, ['copy', '--quiet', '--src-tls-verify=false', `docker://${ref}`, `docker-archive:${dest}.tar:${ref}`]],
+  'crane 0.20, tarball': (ref, dest) => [`${anchors}/bin/crane`, ['pull', '--insecure', ref, `${dest}.tar`]],
 };
 const images = [
   { name: 'the 8-layer image', repository: 'bench/slow-big', layers: 8, bytes: 18_000_000, runs: Number(process.env.BENCH_RUNS ?? 3) },
@@ -122,6 +131,7 @@ for (const image of images) {
       console.error(`slow-link: ${image.name}, ${tool}, run ${i + 1}`);
       results[tool].push(await measureAsync(...command(`${via}/${image.repository}:1.0`, dest)));
       rmSync(dest, { recursive: true, force: true });
+      rmSync(`${dest}.tar`, { force: true });
     }
   }
   for (const [tool, rs] of Object.entries(results)) {
@@ -133,7 +143,7 @@ for (const image of images) {
 proxy.close();
 
 const table = [
-  `Measured ${new Date().toISOString().slice(0, 10)}, Node ${process.version}; through bench/slow-link.mjs's link (${RTT_MS} ms round trip, ${RATE * 8 / 1e6} Mbit/s shared downlink) to the stack's registry, into an OCI layout; median of ${images.map((i) => `${i.runs} run${i.runs === 1 ? '' : 's'}`).join(' and ')}. The link's time: the bytes it carried for that pull / the rate + ${ROUND_TRIPS} round trips.`,
+  `Measured ${new Date().toISOString().slice(0, 10)}, Node ${process.version}; through bench/slow-link.mjs's link (${RTT_MS} ms round trip, ${RATE * 8 / 1e6} Mbit/s shared downlink) to the stack's registry, into an OCI layout and into an archive; median of ${images.map((i) => `${i.runs} run${i.runs === 1 ? '' : 's'}`).join(' and ')}. The link's time: the bytes it carried for that pull / the rate + ${ROUND_TRIPS} round trips.`,
   '',
   '| image | tool | wall s | link s | wall / link | CPU s | peak RSS MB |',
   '| --- | --- | --- | --- | --- | --- | --- |',
@@ -142,8 +152,8 @@ const table = [
   `Goal (issue #32): dpull ≤ 1.02× the link's time and ≤ skopeo's and crane's wall: ${[...new Set(rows.map((r) => r.image))]
     .map((image) => {
       const of = (tool) => rows.find((r) => r.image === image && r.tool === tool);
-      const d = of('dpull');
-      return `${image}: **${(d.wall / d.link).toFixed(3)}×** the link, ${(d.wall / of('skopeo 1.18').wall).toFixed(2)}× skopeo's, ${(d.wall / of('crane 0.20').wall).toFixed(2)}× crane's`;
+      const [d, a] = [of('dpull'), of('dpull, docker-archive')];
+      return `${image}: into a layout **${(d.wall / d.link).toFixed(3)}×** the link, ${(d.wall / of('skopeo 1.18').wall).toFixed(3)}× skopeo's, ${(d.wall / of('crane 0.20').wall).toFixed(3)}× crane's; into an archive **${(a.wall / a.link).toFixed(3)}×** the link, ${(a.wall / of('skopeo 1.18, docker-archive').wall).toFixed(3)}× skopeo's, ${(a.wall / of('crane 0.20, tarball').wall).toFixed(3)}× crane's`;
     })
     .join('; ')}.`,
 ].join('\n');

@@ -281,3 +281,25 @@ test.each([
     for (const socket of sockets) await removeAllImages(socket);
   }
 });
+
+test('Ctrl-C while four engines wait for a slow fetch: 130, a row per engine says interrupted, the cursor back, nothing in the cache that looks whole', async () => {
+  const { runInPty } = await import('../support/pty.js');
+  const { screenOf } = await import('../support/screen.js');
+  const { throttledRegistry } = await import('../support/throttled.js');
+  const { readdirSync } = await import('node:fs');
+  const cache = scratchDir('dpull-cache-');
+  const image = `${await throttledRegistry(s.registry, 300_000)}/demo/eight:1.0`;
+  const hosts = [s.dockerHost, s.docker26Host, s.podmanHost, `${s.sshHost}${s.socketPath}`];
+  const run = await runInPty(['--load', ...hosts.flatMap((h) => ['-H', h]), image], { PATH: s.sshPath, XDG_CACHE_HOME: cache }, { cols: 100, rows: 30 }, {
+    act: { when: (out) => out.includes('█'), act: (term) => term.write('\x03') },
+  });
+  expect(run.exitCode).toBe(130);
+  const screen = await screenOf(run.output, 100, 30, false);
+  expect(screen.lines.filter((l) => /^ {2}✘ .* {2}interrupted$/.test(l)), screen.lines.join('\n')).toHaveLength(4);
+  expect(screen.lines.find((l) => l.startsWith('Total  '))).toMatch(/^Total {2}0\/4 loads complete · 4 interrupted/);
+  expect(screen.cursorHidden).toBe(false);
+  // What arrived is kept to resume, under names that say it is partial; nothing else.
+  const blobs = join(cache, 'dpull', 'layout', 'blobs', 'sha256');
+  for (const name of readdirSync(blobs)) expect(name).toMatch(/^[0-9a-f]{64}(\.partial)?$/);
+  for (const socket of sockets()) expect((await engineRequest('GET', `/images/${encodeURIComponent(image)}/json`, socket)).status, socket).toBe(404);
+});
