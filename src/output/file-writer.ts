@@ -2,6 +2,12 @@ import { close, constants, fstat, open, writev } from 'node:fs';
 
 /** Bytes waiting to be written before `write` asks its caller to wait for `onDrain`. */
 const HIGH_WATER = 8 << 20;
+/**
+ * Bytes worth a write of their own; less waits up to GATHER_MS for more. A slow link hands over
+ * chunks of a few kB each: written one by one, each is a round trip to libuv's threads.
+ */
+const GATHER_BYTES = 256 << 10;
+const GATHER_MS = 5;
 
 /**
  * A file written in order, by fs callbacks: the chunks that arrive while a write is under way go
@@ -16,6 +22,7 @@ export class FileWriter {
   private failed: Error | undefined;
   private drained: (() => void) | undefined;
   private closed: ((err?: Error) => void) | undefined;
+  private gathering: NodeJS.Timeout | undefined;
 
   /**
    * `create` makes a new file (one already there, or a symlink planted there, fails: O_EXCL);
@@ -53,7 +60,13 @@ export class FileWriter {
     if (this.failed !== undefined || this.closed !== undefined) return true;
     this.queue.push(chunk);
     this.queued += chunk.length;
-    if (!this.busy) this.flush();
+    if (!this.busy) {
+      if (this.queued >= GATHER_BYTES) this.flush();
+      else this.gathering ??= setTimeout(() => {
+        this.gathering = undefined;
+        if (!this.busy) this.flush();
+      }, GATHER_MS);
+    }
     return this.queued < HIGH_WATER;
   }
 
@@ -72,6 +85,10 @@ export class FileWriter {
   }
 
   private flush(): void {
+    if (this.gathering !== undefined) {
+      clearTimeout(this.gathering);
+      this.gathering = undefined;
+    }
     if (this.queue.length === 0) {
       if (this.closed !== undefined && this.fd !== undefined) {
         const fd = this.fd;
