@@ -1,4 +1,5 @@
 import { redact } from './secrets.js';
+import { sanitize } from './sanitize.js';
 
 /** Exit codes, one per kind of failure the user can act on differently. */
 export const ExitCode = {
@@ -31,3 +32,10 @@ export class DpullError extends Error {
 
 export const usageError = (message: string) => new DpullError(message, ExitCode.usage);
 export const pullError = (message: string) => new DpullError(message, ExitCode.pullFailed);
+
+/** Any failure as a DpullError to show; one that is not a DpullError is a bug, said as such. */
+export function describeFailure(err: unknown): DpullError {
+  if (err instanceof DpullError) return err;
+  const message = err instanceof Error ? err.message : String(err);
+  return new DpullError(`unexpected error: ${sanitize(message)}`, ExitCode.pullFailed, { cause: err });
+}

@@ -3,7 +3,7 @@ import { pullTarget, startPull } from '../pull/pull.js';
 import { pullLabel, type PlannedPull } from './pull-plan.js';
 import { PullState } from '../state/pull-state.js';
 import { pullName, type Outcome, type Renderer } from '../render/renderer-interface.js';
-import { DpullError, ExitCode } from '../errors.js';
+import { describeFailure, ExitCode } from '../errors.js';
 import { sanitize } from '../sanitize.js';
 
 /** Interrupted by a signal: the request was aborted, the exit code says which signal. */
@@ -13,12 +13,6 @@ export class Interrupted extends Error {
   }
 }
 
-/** Any failure as a DpullError to show; one that is not a DpullError is a bug, said as such. */
-export function describeFailure(err: unknown): DpullError {
-  if (err instanceof DpullError) return err;
-  const message = err instanceof Error ? err.message : String(err);
-  return new DpullError(`unexpected error: ${sanitize(message)}`, ExitCode.pullFailed, { cause: err });
-}
 
 /** Runs one pull through its renderer; resolves with how it ended. */
 async function runPull(plan: PlannedPull, renderer: Renderer, signal: AbortSignal, clock: () => number): Promise<Outcome> {

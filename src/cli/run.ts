@@ -3,7 +3,8 @@ import { parseOptions, requestedProgress, requestedRetries, CommanderExit, type 
 import { DEFAULT_TAG } from '../reference/reference.js';
 import type { PullOptions } from '../pull/pull.js';
 import { planPulls, pullLabel, type PlannedPull } from './pull-plan.js';
-import { describeFailure, exitCodeOf, failureList, Interrupted, runPulls } from './run-pulls.js';
+import { exitCodeOf, failureList, Interrupted, runPulls } from './run-pulls.js';
+import { describeFailure } from '../errors.js';
 import { isLoopback } from '../engine/address.js';
 import { PullState } from '../state/pull-state.js';
 import { createDisplay, createRenderer, pickMode, type ProgressMode } from '../render/renderer.js';

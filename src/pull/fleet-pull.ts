@@ -1,5 +1,5 @@
 import type { PullEvent } from '../decode/pull-event.js';
-import { DpullError, ExitCode } from '../errors.js';
+import { describeFailure, DpullError } from '../errors.js';
 import { formatReference } from '../reference/reference.js';
 import { pullResult, type EngineOutcome, type PullResult } from '../state/pull-result.js';
 import { SharedFetch } from '../state/shared-fetch.js';
@@ -31,7 +31,7 @@ export function fleetPull(prepared: PreparedPull[], options: PullOptions, start:
     const settled = await Promise.allSettled(engines.map((engine) => engine.result));
     const outcomes = settled.map((s, i): EngineOutcome => ({
       engine: engines[i].engine!.url,
-      ...(s.status === 'fulfilled' ? { result: s.value } : { error: asDpullError(s.reason) }),
+      ...(s.status === 'fulfilled' ? { result: s.value } : { error: describeFailure(s.reason) }),
     }));
     const failures = outcomes.flatMap((o) => (o.error !== undefined ? [o.error] : []));
     if (failures.length === outcomes.length) {
@@ -95,6 +95,3 @@ export function fleetPull(prepared: PreparedPull[], options: PullOptions, start:
     },
   };
 }
-
-const asDpullError = (err: unknown): DpullError =>
-  err instanceof DpullError ? err : new DpullError(err instanceof Error ? err.message : String(err), ExitCode.pullFailed, { cause: err });
