@@ -9,12 +9,13 @@
 // bench/raw-socket-pull.cjs, the same with HTTP read off the socket by hand, not node:http, and
 // bench/bare-undici-pull.cjs, the same with undici: the measurement behind dpull's HTTP client.
 //   bash scripts/test-stack.sh up && node bench/registry.mjs [--write]
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { writeSection } from './benchmarks-file.mjs';
 import { pushBigImage } from './big-image.mjs';
+import { measureRun } from './rusage.mjs';
 import { node24 } from './pty-measure.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -26,23 +27,13 @@ const registry = stack.DPULL_TEST_REGISTRY;
 const work = mkdtempSync(`${tmpdir()}/dpull-bench-registry-`);
 process.on('exit', () => rmSync(work, { recursive: true, force: true }));
 
-const rusage = fileURLToPath(new URL('rusage.py', import.meta.url));
 const node24Path = node24(root);
 for (const [tool, pkg] of [['/usr/bin/skopeo', 'skopeo']]) {
   if (!existsSync(tool)) execFileSync('apt-get', ['install', '-y', '-qq', pkg], { stdio: 'inherit', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
 }
 const skopeoVersion = execFileSync('skopeo', ['--version'], { encoding: 'utf8' }).trim();
 
-function measure(command, args, env = {}) {
-  const timeFile = `${work}/time`;
-  // What the run before left to write back to disk (dpull does not fsync its 144 MB, skopeo
-  // does) is written first, not during the next run.
-  execFileSync('sync');
-  const run = spawnSync('python3', [rusage, timeFile, command, ...args], { encoding: 'utf8', env: { PATH: process.env.PATH, HOME: `${work}/home`, ...env } });
-  if (run.status !== 0) throw new Error(`${command} ${args.join(' ')}: exit ${run.status}: ${run.stderr}`);
-  const [wall, user, sys, rssKb] = readFileSync(timeFile, 'utf8').trim().split('\n').at(-1).split(' ').map(Number);
-  return { wall, cpu: user + sys, rssMb: rssKb / 1024 };
-}
+const measure = (command, args, env = {}) => measureRun(work, command, args, env);
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 /** Each `make` in turn, `runs` times (the tools interleaved, as drift on this VM is slow); the medians. */
 function interleaved(makes, runs) {

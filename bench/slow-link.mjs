@@ -8,13 +8,13 @@
 // carried: bytes / rate + the round trips a pull needs (connect, /v2/, manifest, first blob).
 //   bash scripts/test-stack.sh up && node bench/slow-link.mjs [--write]
 //   (BENCH_RUNS, default 3 for the 145 MB image, 1 for the 1.5 GB one; SLOW_LINK_BIG=0 skips it)
-import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { writeSection } from './benchmarks-file.mjs';
 import { pushBigImage } from './big-image.mjs';
+import { measureRunAsync } from './rusage.mjs';
 
 const RTT_MS = 30;
 const RATE = 100e6 / 8; // bytes per second: 100 Mbit/s
@@ -82,24 +82,11 @@ const proxy = net.createServer((client) => {
 await new Promise((resolve) => proxy.listen(0, '127.0.0.1', resolve));
 const via = `127.0.0.1:${proxy.address().port}`;
 
-const rusage = fileURLToPath(new URL('rusage.py', import.meta.url));
-// (Spawned asynchronously: a synchronous spawn would stop this process's loop, and the link with it.)
-function measureAsync(command, args) {
-  return new Promise((resolve, reject) => {
-    const timeFile = `${work}/time`;
-    spawnSync('sync');
-    carried = 0;
-    {
-      const child = spawn('python3', [rusage, timeFile, command, ...args], { env: { PATH: process.env.PATH, HOME: `${work}/home` }, stdio: ['ignore', 'ignore', 'pipe'] });
-      let err = '';
-      child.stderr.on('data', (d) => (err += d));
-      child.on('close', (code) => {
-        if (code !== 0) return reject(new Error(`${command} ${args.join(' ')}: exit ${code}: ${err}`));
-        const [wall, user, sys, rssKb] = readFileSync(timeFile, 'utf8').trim().split('\n').at(-1).split(' ').map(Number);
-        resolve({ wall, cpu: user + sys, rssMb: rssKb / 1024, link: carried / RATE + (ROUND_TRIPS * RTT_MS) / 1000 });
-      });
-    }
-  });
+/** A tool's run through the link: its figures and the link's own time for the bytes it carried. */
+async function measureAsync(command, args) {
+  carried = 0;
+  const figures = await measureRunAsync(work, command, args);
+  return { ...figures, link: carried / RATE + (ROUND_TRIPS * RTT_MS) / 1000 };
 }
 
 // Into a layout, and into an archive (dpull's docker-archive, written in the same pass as the

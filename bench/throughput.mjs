@@ -7,12 +7,12 @@
 // CPU per GB and peak RSS (bench/rusage.py), median of the runs, the tools interleaved; dpull's
 // archive cache emptied before each of its runs. Each tool in the same clean environment.
 //   bash scripts/test-stack.sh up && node bench/throughput.mjs [--write]   (BENCH_RUNS, default 3)
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { writeSection } from './benchmarks-file.mjs';
 import { pushBigImage } from './big-image.mjs';
+import { measureRun } from './rusage.mjs';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -24,16 +24,7 @@ for (const tool of ['crane', 'skopeo']) {
 }
 const work = mkdtempSync(`${tmpdir()}/dpull-bench-throughput-`);
 process.on('exit', () => rmSync(work, { recursive: true, force: true }));
-const rusage = fileURLToPath(new URL('rusage.py', import.meta.url));
-
-function measure(command, args, env = {}) {
-  const timeFile = `${work}/time`;
-  spawnSync('sync'); // what the run before wrote goes to disk first, not during the next run
-  const run = spawnSync('python3', [rusage, timeFile, command, ...args], { encoding: 'utf8', env: { PATH: process.env.PATH, HOME: `${work}/home`, ...env } });
-  if (run.status !== 0) throw new Error(`${command} ${args.join(' ')}: exit ${run.status}: ${run.stderr}`);
-  const [wall, user, sys, rssKb] = readFileSync(timeFile, 'utf8').trim().split('\n').at(-1).split(' ').map(Number);
-  return { wall, cpu: user + sys, rssMb: rssKb / 1024 };
-}
+const measure = (command, args, env = {}) => measureRun(work, command, args, env);
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 const dpull = (ref, output) => {
