@@ -21,14 +21,18 @@ export class TtyBoard implements PullDisplay {
   private readonly clock: () => number;
   private readonly c;
 
-  constructor(options: DisplayOptions, count: number, fleet = false) {
+  constructor(
+    options: DisplayOptions,
+    count: number,
+    private readonly fleet = false,
+  ) {
     const c = palette(options.stream, options.env);
     this.c = c;
     this.clock = options.clock;
     this.startedAt = options.clock();
     this.region = new LiveRegion(options.stream, options.clock, (view) => {
       for (const section of this.sections) if (section.phase === 'pulling') section.state?.tick(view.now);
-      if (!fleet) return renderBoard(this.sections, this.startedAt, view, c);
+      if (!this.fleet) return renderBoard(this.sections, this.startedAt, view, c);
       for (const group of this.groups.values()) group.fetch.state.tick(view.now);
       return renderFleet([...this.groups.values()], this.startedAt, view, c);
     });
@@ -39,10 +43,8 @@ export class TtyBoard implements PullDisplay {
   renderer(pull: PullLabel): Renderer {
     const section: Section = { label: pullName(pull), ...(pull.engine !== undefined && { engine: pull.engine }), phase: 'queued' };
     this.sections.push(section);
-    let group = this.groups.get(pull.label);
-    if (group === undefined) this.groups.set(pull.label, (group = { image: pull.label, fetch: new SharedFetch(this.clock()), engines: [] }));
-    group.engines.push(section);
-    const { fetch } = group;
+    // (Only --load into several engines merges an image's pulls into one fetch.)
+    const fetch = this.fleet ? this.groupOf(pull.label, section).fetch : undefined;
     const changed = () => this.region.invalidate();
     return {
       start: () => {
@@ -51,7 +53,7 @@ export class TtyBoard implements PullDisplay {
       },
       update: (state: PullState, events: readonly PullEvent[] = []) => {
         section.state = state;
-        fetch.apply(events, this.clock());
+        fetch?.apply(events, this.clock());
         const retry = events.find((e) => e.type === 'retry');
         if (retry !== undefined) this.region.refreshFor(retry.delayMs);
         section.phase = 'pulling';
@@ -66,6 +68,14 @@ export class TtyBoard implements PullDisplay {
         changed();
       },
     };
+  }
+
+  /** The image's group of a fleet, made with its first engine's section. */
+  private groupOf(image: string, section: Section): FleetGroup {
+    let group = this.groups.get(image);
+    if (group === undefined) this.groups.set(image, (group = { image, fetch: new SharedFetch(this.clock()), engines: [] }));
+    group.engines.push(section);
+    return group;
   }
 
   /** The last frame, every section's header in it; the cursor shown again. */
