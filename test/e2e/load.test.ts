@@ -303,3 +303,24 @@ test('Ctrl-C while four engines wait for a slow fetch: 130, a row per engine say
   for (const name of readdirSync(blobs)) expect(name).toMatch(/^[0-9a-f]{64}(\.partial)?$/);
   for (const socket of sockets()) expect((await engineRequest('GET', `/images/${encodeURIComponent(image)}/json`, socket)).status, socket).toBe(404);
 });
+
+test('a mix of transports — unix (Docker 26), tcp with TLS (dockerd), ssh (to podman\'s socket) — filled from one fetch', async () => {
+  const { faultProxy } = await import('../support/fault-proxy.js');
+  const proxy = await faultProxy(s.registry, 'none', 0);
+  const image = `${proxy.address}/demo/three:1.0`;
+  const podmanSocket = s.podmanHost.replace('unix://', '');
+  const held = [s.docker26Socket, s.socketPath, podmanSocket];
+  try {
+    for (const socket of held) await removeAllImages(socket);
+    const tls = ['--tlsverify', '--tlscacert', join(s.certPath, 'ca.pem'), '--tlscert', join(s.certPath, 'cert.pem'), '--tlskey', join(s.certPath, 'key.pem')];
+    const run = await runDpull(['--no-tty', '--load', ...tls, '-H', s.docker26Host, '-H', s.tlsHost, '-H', `${s.sshHost}${podmanSocket}`, image], { PATH: s.sshPath, XDG_CACHE_HOME: scratchDir('dpull-cache-') });
+    expect(run.code, run.stderr).toBe(0);
+    for (const socket of held) expect((await engineRequest('GET', `/images/${encodeURIComponent(image)}/json`, socket)).status, socket).toBe(200);
+    const blobs = proxy.requests.filter((r) => r.startsWith('GET ') && r.includes('/blobs/') && r.endsWith(' 200'));
+    expect(new Set(blobs).size).toBe(blobs.length); // each blob once
+    expect(proxy.requests.filter((r) => r.startsWith('GET ') && r.includes('/manifests/') && r.endsWith(' 200'))).toHaveLength(1);
+  } finally {
+    await proxy.close();
+    for (const socket of held) await removeAllImages(socket);
+  }
+});
