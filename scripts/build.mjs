@@ -7,17 +7,17 @@
 //   it from V8's code cache (bin/code-cache.js).
 // - dist/index.js, the library: an ES module.
 // - dist/vendor/*.cjs: the libraries only some pulls need — ora (a spinner, when the engine is
-//   slow to answer), string-width (text beyond ASCII on a terminal), tar-stream (archives) — each
-//   a CommonJS bundle of its own, loaded by require() when first needed: the source's dynamic
+//   slow to answer), string-width (text beyond ASCII on a terminal), tar-stream (archives),
+//   gRPC and its protocol loader (a containerd engine) — each a CommonJS bundle of its own, loaded by require() when first needed: the source's dynamic
 //   import() of one becomes __dpullImport (below). No ES module loader is started for them (on
 //   Node 20 its first import() costs ~7 ms; a script run from a code cache has no loader for it
 //   at all).
 import { execFileSync } from 'node:child_process';
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 
-const VENDOR = ['ora', 'string-width', 'tar-stream', 'https-proxy-agent', 'http-proxy-agent', 'smol-toml'];
+const VENDOR = ['ora', 'string-width', 'tar-stream', 'https-proxy-agent', 'http-proxy-agent', 'smol-toml', '@grpc/grpc-js', '@grpc/proto-loader'];
 
 // Node's own modules are loaded with require(), not import: importing one as ESM builds a facade
 // that reads every export, and on Node 24 reading node:http's lazy WebSocket/fetch getters
@@ -101,6 +101,9 @@ await build({
   plugins: [vendorBundles, builtinsByRequire],
 });
 rewriteVendorImports(`${root}/dist/index.js`);
+// containerd's protocol files (with their licence), read when a containerd engine is first used:
+// dist/proto beside the bundles, as src/containerd/proto is beside the module that reads them.
+cpSync(`${root}/src/containerd/proto`, `${root}/dist/proto`, { recursive: true });
 await build({
   ...common,
   format: 'cjs',

@@ -47,6 +47,8 @@ install_missing() {
   [ -x /usr/sbin/sshd ] || need+=(openssh-server)
   command -v ssh >/dev/null || need+=(openssh-client)
   [ -x /usr/bin/docker ] || need+=(docker.io)
+  [ -x /bin/busybox ] || need+=(busybox-static) # the static program in the image containerd runs
+  [ -x /usr/sbin/runc ] || need+=(runc)
   if [ ${#need[@]} -gt 0 ]; then
     log "installing ${need[*]}"
     apt-get update -qq
@@ -82,6 +84,24 @@ TOML
     > "$dir/dockerd.log" 2>&1 &
   wait_for 60 curl -fsS --unix-socket "$dir/docker.sock" http://localhost/_ping ||
     { log "Docker 26 did not start"; tail -20 "$dir/dockerd.log" >&2; return 1; }
+}
+
+start_containerd() { # a containerd of its own (Debian 13's 1.7, the one Docker 26 runs on): a bare engine, as on a Kubernetes node
+  local dir="$STACK_DIR/containerd" root="$DOCKER26_DIR/root"
+  mkdir -p "$dir"
+  cat > "$dir/containerd.toml" <<TOML
+version = 2
+root = "$dir/root"
+state = "$dir/state"
+disabled_plugins = ["io.containerd.grpc.v1.cri"]
+[grpc]
+  address = "$dir/containerd.sock"
+TOML
+  # (Its shim from the same package; runc is Debian 12's, named by ctr run --runc-binary: Debian 13's needs a newer glibc.)
+  PATH="$root/usr/bin:$PATH" "$root/usr/bin/containerd" --config "$dir/containerd.toml" > "$dir/containerd.log" 2>&1 &
+  echo $! > "$dir/containerd.pid"
+  wait_for 30 "$root/usr/bin/ctr" --address "$dir/containerd.sock" version ||
+    { log "containerd did not start"; tail -20 "$dir/containerd.log" >&2; return 1; }
 }
 
 start_token_registry() { # the registry with token auth and the issuer whose signing certificate it trusts
@@ -362,6 +382,7 @@ up() {
 
   if [ "$EXTRAS" != 0 ]; then
     start_docker26
+    start_containerd
     start_sshd "$sock"
   fi
 
@@ -379,8 +400,14 @@ up() {
   build_image "$ctx/eight" "$reg/demo/eight:1.0"
   random_layers "$ctx/forty" 40 40000
   build_image "$ctx/forty" "$reg/demo/forty:1.0"
+  # An image containerd can run: a static busybox and a file to print (/busybox-busybox cat /busybox-hello.txt;
+  # busybox takes its first argument as the program when its own name starts with "busybox").
+  mkdir -p "$ctx/busybox"
+  cp /bin/busybox "$ctx/busybox/busybox"
+  echo "hello from a dpull-pulled image" > "$ctx/busybox/hello.txt"
+  build_image "$ctx/busybox" "$reg/demo/runnable:1.0"
   local image
-  for image in demo/three:1.0 demo/three:1.1 demo/eight:1.0 demo/forty:1.0; do
+  for image in demo/three:1.0 demo/three:1.1 demo/eight:1.0 demo/forty:1.0 demo/runnable:1.0; do
     docker push -q "$reg/$image" >/dev/null
   done
   docker login -u dpull --password-stdin "127.0.0.1:$AUTH_REGISTRY_PORT" <<< "$password" >/dev/null 2>&1
@@ -427,6 +454,8 @@ DPULL_TEST_PODMAN_HOST=unix://$STACK_DIR/podman/podman.sock
 DPULL_TEST_CERT_PATH=$STACK_DIR/tls
 DPULL_TEST_OTHER_CERT_PATH=$STACK_DIR/tls-other
 DPULL_TEST_DOCKER26_HOST=unix://$STACK_DIR/docker26/docker.sock
+DPULL_TEST_CONTAINERD_HOST=containerd://$STACK_DIR/containerd/containerd.sock
+DPULL_TEST_CTR=$DOCKER26_DIR/root/usr/bin/ctr
 DPULL_TEST_SSH_HOST=ssh://root@127.0.0.1:$SSH_PORT
 DPULL_TEST_SSH_NO_DOCKER_HOST=ssh://root@127.0.0.1:$SSH_NO_DOCKER_PORT
 DPULL_TEST_SSH_PATH=$STACK_DIR/ssh/bin
@@ -477,6 +506,8 @@ down() {
   stop_pidfile "$STACK_DIR/registry-token/issuer.pid"
   stop_pidfile "$STACK_DIR/docker26/dockerd.pid"
   stop_pidfile "$STACK_DIR/docker26/containerd.pid"
+  # (containerd leaves its shims running with their containers; a test's ctr run --rm ends its own.)
+  stop_pidfile "$STACK_DIR/containerd/containerd.pid"
   # dockerd's own containerd and any mounts under the stack folder go with it.
   pkill -f "containerd.*$STACK_DIR" 2>/dev/null || true
   grep -o " $STACK_DIR[^ ]*" /proc/mounts | sort -r | xargs -r -n1 umount -l 2>/dev/null || true

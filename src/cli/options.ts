@@ -34,6 +34,8 @@ export interface CliOptions {
   registryMirror?: string[];
   /** Pull through dpull and load into the engine. */
   load?: boolean;
+  /** A containerd engine's namespace. */
+  namespace?: string;
   /** Runs again after a passing failure (--retry, else DPULL_RETRY, else 0). */
   retry?: number;
   /** Milliseconds before the first retry. */
@@ -135,6 +137,8 @@ Examples:
   dpull redis:7 nginx:1.27 node:22       pull several images at once
   dpull -c build1 -c build2 app:1.4      pull onto two engines (contexts) at once
   dpull -a 127.0.0.1:5000/demo/app       pull every tag of a repository
+  dpull -H containerd:///run/containerd/containerd.sock -n k8s.io app:1.4
+                                         pull into a Kubernetes node's containerd
 
 Exit codes: 0 pulled, 1 a pull failed, 2 usage error, 3 engine unreachable, 130 interrupted;
 with several pulls, the worst of them.`;
@@ -152,7 +156,7 @@ export function parseOptions(
     .description('Pull container images through the Docker Engine API, with a live per-layer display.')
     .argument('<image...>', 'image references: [registry/]name[:tag][@digest]; several are pulled at once')
     .option('--config <dir>', 'the docker CLI\'s config directory, for registry credentials (default $DOCKER_CONFIG, then ~/.docker)')
-    .option('-H, --host <url>', 'engine address (unix:///path, tcp://host:port, ssh://[user@]host[:port][/socket], npipe:////./pipe/NAME); default $DOCKER_HOST, then the context, then the usual sockets; repeat to pull on several engines', collect)
+    .option('-H, --host <url>', 'engine address (unix:///path, tcp://host:port, ssh://[user@]host[:port][/socket], npipe:////./pipe/NAME, containerd:///path/to/containerd.sock); default $DOCKER_HOST, then the context, then $CONTAINERD_ADDRESS, then the usual sockets; repeat to pull on several engines', collect)
     .option('-c, --context <name>', 'use this docker context (from the config directory); repeat to pull on several engines', collect)
     .option('--tls', 'use TLS (implied by --tlsverify)')
     .option('--tlsverify', "use TLS and verify the engine's certificate")
@@ -160,6 +164,7 @@ export function parseOptions(
     .option('--tlscert <file>', 'TLS client certificate (default $DOCKER_CERT_PATH/cert.pem)')
     .option('--tlskey <file>', 'TLS client key (default $DOCKER_CERT_PATH/key.pem)')
     .option('-o, --output <dest>', 'no engine: pull straight from the registry into oci:DIR, oci-archive:FILE or docker-archive:FILE (a bare FILE.tar is a docker-archive, a bare folder a layout)')
+    .option('-n, --namespace <ns>', "with a containerd engine: the namespace to pull into (k8s.io is the kubelet's; default $CONTAINERD_NAMESPACE, then default)")
     .option('--load', "pull through dpull (its network and credentials) and load the image into the engine: for an engine that cannot reach the registry")
     .option('--preserve-digests', "with --output to a layout: keep the registry's manifest bytes and digest (tools that open layouts by name then cannot open Docker v2 images)")
     .option('--cache-dir <dir>', 'with an archive --output: where blobs are kept between runs, to resume and share (default $XDG_CACHE_HOME/dpull; delete it any time)')

@@ -2,6 +2,7 @@ import { preparePull, pullTarget, type PreparedPull, type PullOptions } from '..
 import { formatReference } from '../reference/reference.js';
 import { conflictingHostAndContext } from '../engine/engine-resolution.js';
 import { sanitize } from '../sanitize.js';
+import { usageError } from '../errors.js';
 import type { PullLabel } from '../render/renderer-interface.js';
 
 /** One pull of a run: an image on an engine. */
@@ -42,6 +43,9 @@ export function planPulls(images: string[], engines: { hosts: string[]; contexts
       seen.add(key);
       plans.push({ image: sanitize(image), ...(name !== undefined && { engineName: name }), prepared, options });
     }
+  }
+  if (shared.namespace !== undefined && !plans.some((p) => p.prepared.engine?.kind === 'containerd')) {
+    throw usageError('--namespace is for containerd engines, and none is named (-H containerd:///run/containerd/containerd.sock)');
   }
   const severalEngines = new Set(plans.map((p) => p.prepared.engine?.url)).size > 1;
   return severalEngines ? plans : plans.map(({ engineName: _, ...plan }) => plan);

@@ -52,6 +52,7 @@ function pullOptions(options: CliOptions, env: NodeJS.ProcessEnv): PullOptions {
     ...defined('output', options.output),
     ...defined('insecureRegistries', options.insecureRegistry),
     ...defined('cacheDir', options.cacheDir),
+    ...defined('namespace', options.namespace),
     ...defined('preserveDigests', options.preserveDigests),
     ...defined('registryMirrors', options.registryMirror),
     ...defined('load', options.load),

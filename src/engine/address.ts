@@ -25,7 +25,21 @@ export type EngineAddress =
   | { kind: 'tcp'; url: string; host: string; port: number; tls?: EngineTls }
   | SshEngineAddress
   /** A Windows named pipe; `pipePath` is what Node connects to (`\\.\pipe\docker_engine`). */
-  | { kind: 'npipe'; url: string; pipePath: string };
+  | { kind: 'npipe'; url: string; pipePath: string }
+  | ContainerdAddress;
+
+/**
+ * containerd (gRPC over its unix socket, not the Engine API): `containerd:///path`. The namespace
+ * is the pull's (--namespace, CONTAINERD_NAMESPACE, else `default`), not the address's.
+ */
+export interface ContainerdAddress {
+  kind: 'containerd';
+  url: string;
+  socketPath: string;
+  /** Set for a pull (preparePull): the namespace, and the snapshotter if one was named. */
+  namespace?: string;
+  snapshotter?: string;
+}
 
 export type EngineKind = EngineAddress['kind'];
 
@@ -81,7 +95,7 @@ function parseNpipeUrl(url: string, rest: string): EngineAddress {
 export function parseEngineUrl(url: string, tls?: EngineTls): EngineAddress {
   if (url.startsWith('/')) return { kind: 'unix', url: `unix://${url}`, socketPath: url };
   const match = /^([a-z]+):\/\/(.*)$/.exec(url);
-  if (!match) throw usageError(`invalid engine address "${url}": expected unix:///path, tcp://host:port or ssh://[user@]host`);
+  if (!match) throw usageError(`invalid engine address "${url}": expected unix:///path, tcp://host:port, ssh://[user@]host or containerd:///path`);
   const [, scheme, rest] = match;
   if (scheme === 'unix') {
     if (!rest.startsWith('/')) throw usageError(`invalid engine address "${url}": the socket path must be absolute`);
@@ -98,8 +112,12 @@ export function parseEngineUrl(url: string, tls?: EngineTls): EngineAddress {
     return { kind: 'tcp', url: `tcp://${m[1]}:${port}`, host, port, ...(tls && { tls }) };
   }
   if (scheme === 'ssh') return parseSshUrl(url);
+  if (scheme === 'containerd') {
+    if (!rest.startsWith('/')) throw usageError(`invalid engine address "${url}": expected containerd:///path/to/containerd.sock`);
+    return { kind: 'containerd', url, socketPath: rest };
+  }
   if (scheme === 'npipe') return parseNpipeUrl(url, rest);
-  throw usageError(`unsupported engine address "${url}": dpull speaks unix://, tcp://, ssh:// and npipe://`);
+  throw usageError(`unsupported engine address "${url}": dpull speaks unix://, tcp://, ssh://, npipe:// and containerd://`);
 }
 
 /** True for an address only this machine can reach (ssh is encrypted whatever the host). */

@@ -158,8 +158,9 @@ export const conflictingHostAndContext = () => usageError('conflicting options: 
 
 /**
  * The engine to talk to, in the docker CLI's order: --context (which may not go with -H), -H, a
- * non-empty DOCKER_HOST, DOCKER_CONTEXT, currentContext in config.json; with none of them, the
- * first of the usual sockets that exists (docker, rootless, Desktop, podman).
+ * non-empty DOCKER_HOST, DOCKER_CONTEXT, currentContext in config.json; then CONTAINERD_ADDRESS;
+ * with none of them, the first of the usual sockets that exists (docker, rootless, Desktop,
+ * podman, then containerd's).
  */
 export function resolveEngine(
   choice: EngineChoice = {},
@@ -174,7 +175,24 @@ export function resolveEngine(
   if (env.DOCKER_HOST) return parseEngineUrl(env.DOCKER_HOST, tls);
   const context = env.DOCKER_CONTEXT || readDockerConfig(dir).currentContext;
   if (context) return contextAddress(context, dir) ?? defaultSocket(env, platform);
+  // As ctr reads it: a socket path (a node's containerd, k3s's), after everything that names a docker engine.
+  if (env.CONTAINERD_ADDRESS) return parseEngineUrl(containerdUrl(env.CONTAINERD_ADDRESS));
   return defaultSocket(env, platform);
+}
+
+const containerdUrl = (address: string) => (address.startsWith('/') ? `containerd://${address}` : address.replace(/^unix:\/\//, 'containerd://'));
+
+/**
+ * containerd's sockets, tried after every docker one: a node's (Kubernetes, nerdctl), k3s and
+ * rke2's, rootless containerd's (containerd-rootless-setuptool.sh puts it in XDG_RUNTIME_DIR).
+ */
+export function candidateContainerdSockets(env: Environment, platform: string = process.platform): string[] {
+  if (platform === 'win32') return [];
+  return [
+    '/run/containerd/containerd.sock',
+    '/run/k3s/containerd/containerd.sock',
+    ...(env.XDG_RUNTIME_DIR ? [join(env.XDG_RUNTIME_DIR, 'containerd', 'containerd.sock')] : []),
+  ];
 }
 
 function defaultSocket(env: Environment, platform: string): EngineAddress {
@@ -182,8 +200,11 @@ function defaultSocket(env: Environment, platform: string): EngineAddress {
   // A pipe is no file to stat; on Windows its existence is what can be asked.
   const found = candidates.find(platform === 'win32' ? existsSync : isSocket);
   if (found !== undefined) return parseEngineUrl(socketUrl(found));
+  const containerd = candidateContainerdSockets(env, platform);
+  const foundContainerd = containerd.find(isSocket);
+  if (foundContainerd !== undefined) return parseEngineUrl(`containerd://${foundContainerd}`);
   throw new DpullError(
-    `cannot find a Docker engine: nothing listens at ${candidates.join(', ')} (is the Docker daemon running? or set DOCKER_HOST / -H)`,
+    `cannot find a Docker engine or containerd: nothing listens at ${[...candidates, ...containerd].join(', ')} (is the Docker daemon running? or set DOCKER_HOST / -H)`,
     ExitCode.engineUnreachable,
   );
 }

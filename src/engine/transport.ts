@@ -84,6 +84,9 @@ function connectionTarget(address: EngineAddress): http.RequestOptions {
       return { host: address.host, port: address.port };
     case 'ssh':
       return { host: 'localhost' }; // the connection is the ssh agent's
+    case 'containerd':
+      // (A bug if reached: containerd is filled through load-into-containerd.ts, over gRPC.)
+      throw new DpullError(`${address.url} is containerd, which has no Docker Engine API`, ExitCode.engineUnreachable);
   }
 }
 

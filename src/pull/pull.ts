@@ -17,6 +17,7 @@ import { rememberRegistryAuth } from '../secrets.js';
 import { parseMirror } from './registry-endpoints.js';
 import { closeIdleSshSessions } from '../engine/ssh-connection.js';
 import { fleetPull } from './fleet-pull.js';
+import { isContainerdIdentifier } from '../containerd/identifier.js';
 
 export type { PullResult };
 
@@ -74,6 +75,13 @@ export interface PullOptions extends EngineChoice {
    * outcome; `result` rejects only when every engine failed.
    */
   hosts?: string[];
+  /**
+   * With a containerd engine (`containerd:///run/containerd/containerd.sock`): the namespace the
+   * image goes into (`k8s.io` is the kubelet's); default CONTAINERD_NAMESPACE, else `default`.
+   */
+  namespace?: string;
+  /** With a containerd engine: the snapshotter to unpack into; default CONTAINERD_SNAPSHOTTER, the namespace's default, else overlayfs. */
+  snapshotter?: string;
   /** Milliseconds, for elapsed times and speeds; default a monotonic clock. */
   clock?: () => number;
 }
@@ -131,16 +139,24 @@ export function preparePull(image: string, options: Omit<PullOptions, 'signal' |
     if (options.host !== undefined || options.context !== undefined) throw usageError('--output pulls without an engine: leave out -H/--context');
     return { reference, output: parseOutput(options.output), defaultTag: reference !== parsed };
   }
+  const env = options.env ?? process.env;
+  const engine = resolveEngine(options, env);
+  if (engine.kind === 'containerd') {
+    // containerd is always filled through the client (load-into-containerd.ts says why).
+    if (options.allTags) throw usageError('--all-tags cannot go with a containerd engine: pull the tags one by one');
+    const namespace = options.namespace ?? (env.CONTAINERD_NAMESPACE || 'default');
+    const snapshotter = options.snapshotter ?? (env.CONTAINERD_SNAPSHOTTER || undefined);
+    for (const [what, name] of [['namespace', namespace], ['snapshotter', snapshotter]] as const) {
+      if (name !== undefined && !isContainerdIdentifier(name)) throw usageError(`invalid containerd ${what} "${name}": letters and digits, joined by single . _ or -`);
+    }
+    const address = { ...engine, namespace, ...(snapshotter !== undefined && { snapshotter }) };
+    return { reference, engine: address, output: { kind: 'load', path: '', label: engine.url }, defaultTag: reference !== parsed };
+  }
   if (options.load === true) {
     // Through the client, into the engine: the engine is needed, its network and credentials not.
-    const engine = resolveEngine(options, options.env ?? process.env);
     return { reference, engine, output: { kind: 'load', path: '', label: engine.url }, defaultTag: reference !== parsed };
   }
-  return {
-    reference,
-    engine: resolveEngine(options, options.env ?? process.env),
-    defaultTag: reference !== parsed,
-  };
+  return { reference, engine, defaultTag: reference !== parsed };
 }
 
 /** `hosts`: a pull for each engine, each checked; the same address named twice is one engine. */

@@ -103,8 +103,16 @@ export async function streamRegistryPull(options: RegistryPullOptions, onBatch: 
   /** Each layer's fetch once started, by digest; the archive being written while they run. */
   const fetching = new Map<string, Promise<void>>();
   let packing: Promise<boolean> | undefined;
+  /** Into containerd: the session (and its lease) for the pull, and the image as it is given to it. */
+  let containerd: import('./load-into-containerd.js').ContainerdSession | undefined;
+  let forContainerd: import('./load-into-containerd.js').ContainerdImage | undefined;
   try {
     const layout = new OciLayout(layoutDir).check(); // before the registry is asked anything
+    if (options.engine?.kind === 'containerd') {
+      // (Reached first, as an engine is: a wrong socket is said before anything is fetched.)
+      const { ContainerdSession } = await import('./load-into-containerd.js');
+      containerd = await ContainerdSession.open(options.engine, options.engine.namespace ?? 'default', options.engine.snapshotter, signal);
+    }
     const { image, endpoint, client: answered } = await resolveFromEndpoints(options, name, signal, onBatch);
     client = answered;
     const registry = client; // (for the closures below)
@@ -150,22 +158,51 @@ export async function streamRegistryPull(options: RegistryPullOptions, onBatch: 
       await allOrNone([fetch(image.config, false)], failed);
       config = readConfig();
       const { diffIds } = config;
-      const apiVersion = await negotiateApiVersion(options.engine!, signal);
-      const holdings = await engineHoldings(options.engine!, apiVersion, name, ids, signal);
-      idle.touch();
-      if (holdings.hasImage) {
-        onBatch([
-          ...layers.map((blob) => layer(blob, 'exists', 'Already exists')),
-          { type: 'digest', digest: image.index?.digest ?? image.manifest.digest },
-          { type: 'status', message: `Image is up to date for ${name} in the engine at ${options.engine!.url}`, upToDate: true },
-          { type: 'load', engine: options.engine!.url, sentBytes: 0, skippedBytes: layers.reduce((sum, blob) => sum + blob.size, 0), upToDate: true },
-        ]);
-        const inEngine = await lookUpImage(options.engine!, apiVersion, name, false, signal);
-        onBatch([{ type: 'image', ...(inEngine ?? { warning: `the engine lists no image ${name}` }) }]);
-        return;
+      const engine = options.engine!;
+      if (containerd !== undefined) {
+        forContainerd = {
+          name,
+          domain: ref.domain,
+          repository: ref.path,
+          manifest: image.manifest,
+          ...(image.index !== undefined && { index: image.index }),
+          config: image.config,
+          layers: image.layers,
+          diffIds,
+          platform: image.index !== undefined ? image.platform : formatPlatform(config),
+        };
+        const holdings = await containerd.holdings(forContainerd, signal);
+        idle.touch();
+        if (holdings.hasImage) {
+          onBatch([
+            ...layers.map((blob) => layer(blob, 'exists', 'Already exists')),
+            { type: 'digest', digest: image.index?.digest ?? image.manifest.digest },
+            { type: 'status', message: containerd.upToDateWords(forContainerd), upToDate: true },
+            { type: 'load', engine: engine.url, sentBytes: 0, skippedBytes: layers.reduce((sum, blob) => sum + blob.size, 0), upToDate: true },
+            { type: 'image', ...containerd.imageWords(forContainerd) },
+          ]);
+          return;
+        }
+        held = holdings.layers;
+        onBatch(layers.filter((blob) => held.has(blob.digest)).map((blob) => layer(blob, 'exists', 'Already exists')));
+      } else {
+        const apiVersion = await negotiateApiVersion(options.engine!, signal);
+        const holdings = await engineHoldings(options.engine!, apiVersion, name, ids, signal);
+        idle.touch();
+        if (holdings.hasImage) {
+          onBatch([
+            ...layers.map((blob) => layer(blob, 'exists', 'Already exists')),
+            { type: 'digest', digest: image.index?.digest ?? image.manifest.digest },
+            { type: 'status', message: `Image is up to date for ${name} in the engine at ${options.engine!.url}`, upToDate: true },
+            { type: 'load', engine: options.engine!.url, sentBytes: 0, skippedBytes: layers.reduce((sum, blob) => sum + blob.size, 0), upToDate: true },
+          ]);
+          const inEngine = await lookUpImage(options.engine!, apiVersion, name, false, signal);
+          onBatch([{ type: 'image', ...(inEngine ?? { warning: `the engine lists no image ${name}` }) }]);
+          return;
+        }
+        held = new Set(image.layers.filter((blob, i) => diffIds[i] !== undefined && holdings.layers.has(diffIds[i])).map((blob) => blob.digest));
+        onBatch(layers.filter((blob) => held.has(blob.digest)).map((blob) => layer(blob, 'exists', 'Already exists')));
       }
-      held = new Set(image.layers.filter((blob, i) => diffIds[i] !== undefined && holdings.layers.has(diffIds[i])).map((blob) => blob.digest));
-      onBatch(layers.filter((blob) => held.has(blob.digest)).map((blob) => layer(blob, 'exists', 'Already exists')));
     }
     // An archive is written in the same pass as the fetch (each layer read as it reaches the disk):
     // its index, made from the config, comes first in it, so the config is fetched first.
@@ -208,6 +245,11 @@ export async function streamRegistryPull(options: RegistryPullOptions, onBatch: 
       // (Rows of layers the engine has stay `Already exists`: only the others are loaded.)
       const layerOfDiffId = new Map(diffIds.flatMap((diffId, i): [string, string][] => (image.layers[i] === undefined || held.has(image.layers[i].digest) ? [] : [[diffId, layerId(image.layers[i].digest)]])));
       onBatch([{ type: 'digest', digest }]);
+      if (containerd !== undefined) {
+        idle.waitingOn(`containerd at ${containerd.url}`);
+        await containerd.load(forContainerd!, (blob) => layout.blobPath(blob), held, onBatch, { signal, onActivity: () => idle.touch() });
+        return;
+      }
       const { loadIntoEngine } = await import('./load-into-engine.js');
       idle.waitingOn(`the engine at ${options.engine!.url}`);
       const notSent = layers.filter((blob) => held.has(blob.digest)).reduce((sum, blob) => sum + blob.size, 0);
@@ -257,6 +299,7 @@ export async function streamRegistryPull(options: RegistryPullOptions, onBatch: 
   } finally {
     idle.stop();
     client?.close();
+    await containerd?.close();
   }
 }
 

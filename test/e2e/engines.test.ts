@@ -116,12 +116,14 @@ describe('with nothing set, the usual sockets are tried in turn', () => {
 
   test('when none answers, the error lists what was tried: exit 3', async () => {
     expect(existsSync('/var/run/docker.sock'), 'this test needs a machine without /var/run/docker.sock').toBe(false);
+    expect(existsSync('/run/containerd/containerd.sock'), 'this test needs a machine without /run/containerd/containerd.sock').toBe(false);
     const home = scratchDir('dpull-home-');
     const run = await runDpull(['-q', ref], { HOME: home, XDG_RUNTIME_DIR: '/run/user/4242' });
     expect(run.code).toBe(3);
     expect(run.stderr).toBe(
-      `dpull: cannot find a Docker engine: nothing listens at /var/run/docker.sock, /run/user/4242/docker.sock, ${home}/.docker/run/docker.sock, /run/user/4242/podman/podman.sock, /run/podman/podman.sock, ` +
-        `${home}/.colima/default/docker.sock, ${home}/.orbstack/run/docker.sock, ${home}/.rd/docker.sock, ${home}/.local/share/containers/podman/machine/podman.sock ` +
+      `dpull: cannot find a Docker engine or containerd: nothing listens at /var/run/docker.sock, /run/user/4242/docker.sock, ${home}/.docker/run/docker.sock, /run/user/4242/podman/podman.sock, /run/podman/podman.sock, ` +
+        `${home}/.colima/default/docker.sock, ${home}/.orbstack/run/docker.sock, ${home}/.rd/docker.sock, ${home}/.local/share/containers/podman/machine/podman.sock, ` +
+        '/run/containerd/containerd.sock, /run/k3s/containerd/containerd.sock, /run/user/4242/containerd/containerd.sock ' +
         '(is the Docker daemon running? or set DOCKER_HOST / -H)\n',
     );
   });

@@ -128,3 +128,23 @@ test.each([
 ])('resolveEngine reports the kind of %s: %s', (host, kind) => {
   expect(resolveEngine({ host }, {}).kind).toBe(kind);
 });
+
+describe('containerd:// addresses', () => {
+  test('containerd:///path is the socket at the path', () => {
+    expect(parseEngineUrl('containerd:///run/containerd/containerd.sock')).toEqual({ kind: 'containerd', url: 'containerd:///run/containerd/containerd.sock', socketPath: '/run/containerd/containerd.sock' });
+  });
+
+  test('a relative path is a usage error', () => {
+    expect(() => parseEngineUrl('containerd://run/containerd.sock')).toThrow('invalid engine address "containerd://run/containerd.sock": expected containerd:///path/to/containerd.sock');
+  });
+
+  test.each([
+    ['/run/k3s/containerd/containerd.sock', 'containerd:///run/k3s/containerd/containerd.sock'],
+    ['unix:///run/containerd/containerd.sock', 'containerd:///run/containerd/containerd.sock'],
+  ])('CONTAINERD_ADDRESS=%s (as ctr takes it) is %s, after every setting that names a docker engine', (address, url) => {
+    const env = { HOME: scratch, DOCKER_CONFIG: scratch, CONTAINERD_ADDRESS: address };
+    expect(resolveEngine({}, env).url).toBe(url);
+    expect(resolveEngine({}, { ...env, DOCKER_HOST: 'tcp://10.0.0.5:2375' }).url).toBe('tcp://10.0.0.5:2375');
+    expect(resolveEngine({ host: 'unix:///tmp/docker.sock' }, env).url).toBe('unix:///tmp/docker.sock');
+  });
+});

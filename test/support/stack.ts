@@ -20,6 +20,10 @@ export function stack() {
     /** Docker 26 with the containerd image store. */
     docker26Host: env.DPULL_TEST_DOCKER26_HOST,
     docker26Socket: env.DPULL_TEST_DOCKER26_HOST.replace('unix://', ''),
+    /** A containerd of its own (1.7, CRI off): `containerd:///…/containerd.sock`, its socket, and ctr from the same package. */
+    containerdHost: env.DPULL_TEST_CONTAINERD_HOST,
+    containerdSocket: env.DPULL_TEST_CONTAINERD_HOST.replace('containerd://', ''),
+    ctr: env.DPULL_TEST_CTR,
     /** sshd whose far side reaches the stack's dockerd; its ssh client config is in sshPath's `ssh`. */
     sshHost: env.DPULL_TEST_SSH_HOST,
     sshNoDockerHost: env.DPULL_TEST_SSH_NO_DOCKER_HOST,

@@ -1,0 +1,230 @@
+// containerd as an engine, against the stack's own containerd 1.7 (CRI off, as a bare node's
+// engine), checked with ctr from the same package: what dpull leaves there must be what
+// `ctr images pull` leaves — the image listed, its content complete and unpacked, the same labels
+// on the same blobs, the same snapshots — and it must run.
+import { execFileSync } from 'node:child_process';
+import { readFileSync, symlinkSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, test } from 'vitest';
+import { engineRequest, removeAllImages, stack } from '../support/stack.js';
+import { dpullBin, dpullNode, runDpull } from '../support/run-dpull.js';
+import { scratchDir } from '../support/scratch.js';
+
+const s = stack();
+const pushed = JSON.parse(readFileSync('/tmp/dpull-stack/pushed.json', 'utf8')) as { multi: string; corrupt: string; corruptLayer: string };
+const runnable = `${s.registry}/demo/runnable:1.0`;
+
+/** ctr against the stack's containerd, in a namespace. */
+const ctr = (namespace: string, ...args: string[]) => execFileSync(s.ctr, ['--address', s.containerdSocket, '-n', namespace, ...args], { encoding: 'utf8' });
+/** The rows of a ctr table (Go's tabwriter: columns start where the header's words do), each cut into its columns. */
+function rows(text: string): string[][] {
+  const [header, ...lines] = text.split('\n').filter((l) => l.trim() !== '');
+  const starts = [...header.matchAll(/\S+/g)].map((m) => m.index!);
+  return lines.map((line) => starts.map((start, i) => line.slice(start, starts[i + 1]).trim()));
+}
+/** Every image of a namespace removed and its content and snapshots collected (ctr waits for the collection). */
+function emptyNamespace(namespace: string) {
+  const names = ctr(namespace, 'images', 'ls', '-q').trim().split('\n').filter(Boolean);
+  if (names.length > 0) ctr(namespace, 'images', 'rm', '--sync', ...names);
+  expect(ctr(namespace, 'content', 'ls', '-q').trim(), `content left in ${namespace}`).toBe('');
+}
+/** Each blob's labels as ctr shows them, by digest. */
+// (ctr content ls separates its columns by tabs.)
+const contentLabels = (namespace: string) =>
+  new Map(ctr(namespace, 'content', 'ls').trim().split('\n').slice(1).map((l) => l.split('\t')).map((r) => [r[0], (r[3] ?? '').split(',').filter((l) => l !== '-' && l !== '').sort()]));
+/** The snapshots as ctr lists them: key, parent, kind. */
+const snapshots = (namespace: string) => ctr(namespace, 'snapshots', 'ls').trim().split('\n').slice(1).map((l) => l.trim().split(/\s+/).join(' ')).sort();
+/** `ctr images check`'s row for a reference: its status and whether it is unpacked. */
+function checked(namespace: string, ref: string) {
+  const row = rows(ctr(namespace, 'images', 'check')).find((r) => r[0] === ref);
+  return row && { status: row[3], unpacked: row.at(-1) };
+}
+const namespaces = ['default', 'k8s.io', 'ctr-oracle', 'dpull-other'];
+const cleanAll = () => namespaces.forEach(emptyNamespace);
+
+beforeEach(cleanAll);
+afterEach(cleanAll);
+
+describe('a pull into containerd', () => {
+  test('fresh into default: listed, complete and unpacked, with the labels and snapshots ctr itself makes, and it runs', async () => {
+    const run = await runDpull(['--no-tty', '-H', s.containerdHost, runnable], { XDG_CACHE_HOME: scratchDir('dpull-cache-') });
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stderr).toContain(`Status: Loaded ${runnable} into containerd at ${s.containerdHost}, namespace default (`);
+    const [listed] = rows(ctr('default', 'images', 'ls'));
+    expect(listed[0]).toBe(runnable);
+    const manifest = await fetch(`http://${s.registry}/v2/demo/runnable/manifests/1.0`, { headers: { Accept: 'application/vnd.docker.distribution.manifest.v2+json' } });
+    expect(listed[2]).toBe(manifest.headers.get('docker-content-digest'));
+    expect(checked('default', runnable)).toEqual({ status: 'complete (3/3)', unpacked: 'true' });
+    // The oracle: the same image pulled by ctr itself (its default, client-side pull) into another namespace.
+    ctr('ctr-oracle', 'images', 'pull', '--plain-http', runnable);
+    expect(contentLabels('default')).toEqual(contentLabels('ctr-oracle'));
+    expect(snapshots('default')).toEqual(snapshots('ctr-oracle'));
+    const said = ctr('default', 'run', '--rm', '--runc-binary', '/usr/sbin/runc', runnable, `dpull-test-${process.pid}`, '/busybox-busybox', 'cat', '/busybox-hello.txt');
+    expect(said).toBe('hello from a dpull-pulled image\n');
+  });
+
+  test('a second pull is up to date: nothing fetched, nothing sent', async () => {
+    const cache = scratchDir('dpull-cache-');
+    expect((await runDpull(['-q', '-H', s.containerdHost, runnable], { XDG_CACHE_HOME: cache })).code).toBe(0);
+    const again = await runDpull(['--progress', 'json', '-H', s.containerdHost, runnable], { XDG_CACHE_HOME: scratchDir('dpull-cache-') });
+    expect(again.code, again.stderr).toBe(0);
+    const objects = again.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    expect(objects.find((o) => o.type === 'status')).toMatchObject({ upToDate: true, message: `Image is up to date for ${runnable} in containerd at ${s.containerdHost}, namespace default` });
+    expect(objects.find((o) => o.type === 'load')).toMatchObject({ sentBytes: 0, upToDate: true });
+    expect(objects.at(-1)).toMatchObject({ type: 'result', upToDate: true });
+  });
+
+  test('into k8s.io: the reference and the image ID (config digest) recorded, as the CRI plugin keeps them', async () => {
+    const run = await runDpull(['--progress', 'json', '-H', s.containerdHost, '--namespace', 'k8s.io', runnable], { XDG_CACHE_HOME: scratchDir('dpull-cache-') });
+    expect(run.code, run.stderr).toBe(0);
+    const result = JSON.parse(run.stdout.trim().split('\n').at(-1)!);
+    const config = result.imageId as string;
+    expect(config).toMatch(/^sha256:[0-9a-f]{64}$/);
+    const listed = rows(ctr('k8s.io', 'images', 'ls'));
+    expect(listed.map((r) => r[0]).sort()).toEqual([runnable, config].sort());
+    for (const row of listed) {
+      expect(row[2]).toBe(result.digest);
+      expect(row.at(-1)).toBe('io.cri-containerd.image=managed');
+    }
+    expect(checked('k8s.io', runnable)).toEqual({ status: 'complete (3/3)', unpacked: 'true' });
+    expect(ctr('default', 'images', 'ls', '-q').trim()).toBe(''); // the namespace said, not another
+  });
+
+  test('CONTAINERD_NAMESPACE names the namespace, as ctr and nerdctl read it', async () => {
+    const run = await runDpull(['-q', '-H', s.containerdHost, runnable], { CONTAINERD_NAMESPACE: 'dpull-other', XDG_CACHE_HOME: scratchDir('dpull-cache-') });
+    expect(run.code, run.stderr).toBe(0);
+    expect(ctr('dpull-other', 'images', 'ls', '-q').trim()).toBe(runnable);
+  });
+
+  test('a private image with credentials only dpull has: pulled, and no secret printed', async () => {
+    const ref = `${s.tokenRegistry}/private/three:1.0`;
+    const auth = Buffer.from(`${s.authUser}:${s.authPassword}`).toString('base64');
+    const run = await runDpull(['--no-tty', '-H', s.containerdHost, ref], { DOCKER_AUTH_CONFIG: JSON.stringify({ auths: { [s.tokenRegistry]: { auth } } }), XDG_CACHE_HOME: scratchDir('dpull-cache-') });
+    expect(run.code, run.stderr).toBe(0);
+    expect(checked('default', ref)).toEqual({ status: 'complete (4/4)', unpacked: 'true' });
+    expect(run.stdout + run.stderr).not.toContain(s.authPassword);
+    expect(run.stdout + run.stderr).not.toContain(auth);
+  });
+
+  test('a multi-platform image with --platform: the index recorded, that platform fetched and unpacked, as ctr does it', async () => {
+    const ref = `${s.registry}/${pushed.multi}`;
+    const run = await runDpull(['--no-tty', '--platform', 'linux/arm64', '-H', s.containerdHost, ref], { XDG_CACHE_HOME: scratchDir('dpull-cache-') });
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stderr.trimEnd().split('\n').at(-1)).toMatch(/, linux\/arm64\/v8$/);
+    ctr('ctr-oracle', 'images', 'pull', '--plain-http', '--platform', 'linux/arm64', ref);
+    expect(rows(ctr('default', 'images', 'ls')).map((r) => r.slice(0, 3))).toEqual(rows(ctr('ctr-oracle', 'images', 'ls')).map((r) => r.slice(0, 3)));
+    expect(contentLabels('default')).toEqual(contentLabels('ctr-oracle'));
+    expect(snapshots('default')).toEqual(snapshots('ctr-oracle'));
+  });
+
+  test('a blob the registry serves corrupted: exit 1, nothing listed, none of it in containerd', async () => {
+    const run = await runDpull(['--no-tty', '-H', s.containerdHost, `${s.registry}/${pushed.corrupt}`], { XDG_CACHE_HOME: scratchDir('dpull-cache-') });
+    expect(run.code).toBe(1);
+    expect(run.stderr.trimEnd().split('\n').at(-1)).toMatch(new RegExp(`^dpull: blob ${pushed.corruptLayer} from ${s.registry} does not match its digest`));
+    expect(ctr('default', 'images', 'ls', '-q').trim()).toBe('');
+    expect(ctr('default', 'content', 'ls', '-q')).not.toContain(pushed.corruptLayer);
+  });
+
+  test('two pulls of one image at once (two caches): both succeed, the image whole', async () => {
+    const runs = await Promise.all([0, 1].map(() => runDpull(['--no-tty', '-H', s.containerdHost, runnable], { XDG_CACHE_HOME: scratchDir('dpull-cache-') })));
+    for (const run of runs) expect(run.code, run.stderr).toBe(0);
+    expect(checked('default', runnable)).toEqual({ status: 'complete (3/3)', unpacked: 'true' });
+  });
+
+  test('three engines from one command — dockerd, Docker 26, containerd — each holds the image', async () => {
+    const ref = `${s.registry}/demo/three:1.0`;
+    const sockets = [s.socketPath, s.docker26Socket];
+    for (const socket of sockets) await removeAllImages(socket);
+    try {
+      const run = await runDpull(['--no-tty', '-H', s.dockerHost, '-H', s.docker26Host, '-H', s.containerdHost, ref], { XDG_CACHE_HOME: scratchDir('dpull-cache-') });
+      expect(run.code, run.stderr).toBe(0);
+      for (const socket of sockets) expect((await engineRequest('GET', `/images/${encodeURIComponent(ref)}/json`, socket)).status, socket).toBe(200);
+      expect(checked('default', ref)).toEqual({ status: 'complete (4/4)', unpacked: 'true' });
+    } finally {
+      for (const socket of sockets) await removeAllImages(socket);
+    }
+  });
+});
+
+describe('finding containerd', () => {
+  test('CONTAINERD_ADDRESS (a socket path, as ctr takes it) with no docker engine set', async () => {
+    const run = await runDpull(['-q', runnable], { HOME: scratchDir('dpull-home-'), CONTAINERD_ADDRESS: s.containerdSocket, XDG_CACHE_HOME: scratchDir('dpull-cache-') });
+    expect(run.code, run.stderr).toBe(0);
+    expect(ctr('default', 'images', 'ls', '-q').trim()).toBe(runnable);
+  });
+
+  test("on a machine with no docker socket, rootless containerd's $XDG_RUNTIME_DIR/containerd/containerd.sock is found", async () => {
+    const runtime = scratchDir('dpull-runtime-');
+    mkdirSync(join(runtime, 'containerd'));
+    symlinkSync(s.containerdSocket, join(runtime, 'containerd', 'containerd.sock'));
+    const run = await runDpull(['-q', runnable], { HOME: scratchDir('dpull-home-'), XDG_RUNTIME_DIR: runtime, XDG_CACHE_HOME: scratchDir('dpull-cache-') });
+    expect(run.code, run.stderr).toBe(0);
+    expect(ctr('default', 'images', 'ls', '-q').trim()).toBe(runnable);
+  });
+});
+
+describe('one line for each way it fails', () => {
+  test('a socket that is no containerd (a docker engine): exit 3', async () => {
+    const run = await runDpull(['-H', `containerd://${s.socketPath}`, runnable], { XDG_CACHE_HOME: scratchDir('dpull-cache-') });
+    expect(run.code).toBe(3);
+    expect(run.stderr).toMatch(new RegExp(`^dpull: cannot reach containerd at containerd://${s.socketPath}: [^\\n]+\\n$`));
+  });
+
+  test('nothing at the socket: exit 3', async () => {
+    const run = await runDpull(['-H', 'containerd:///nonexistent/containerd.sock', runnable], { XDG_CACHE_HOME: scratchDir('dpull-cache-') });
+    expect(run.code).toBe(3);
+    expect(run.stderr).toMatch(/^dpull: cannot reach containerd at containerd:\/\/\/nonexistent\/containerd\.sock: [^\n]+\n$/);
+  });
+
+  test('an image the registry does not have: exit 1, nothing listed', async () => {
+    const run = await runDpull(['-H', s.containerdHost, `${s.registry}/demo/nothing:1.0`], { XDG_CACHE_HOME: scratchDir('dpull-cache-') });
+    expect(run.code).toBe(1);
+    expect(run.stderr.split('\n').filter(Boolean)).toHaveLength(1);
+    expect(ctr('default', 'images', 'ls', '-q').trim()).toBe('');
+  });
+
+  test('a namespace containerd would refuse, and --namespace with no containerd engine: usage errors', async () => {
+    const bad = await runDpull(['-H', s.containerdHost, '--namespace', '../k8s', runnable]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toBe('dpull: invalid containerd namespace "../k8s": letters and digits, joined by single . _ or -\n');
+    const docker = await runDpull(['-H', s.dockerHost, '--namespace', 'k8s.io', runnable]);
+    expect(docker.code).toBe(2);
+    expect(docker.stderr).toBe('dpull: --namespace is for containerd engines, and none is named (-H containerd:///run/containerd/containerd.sock)\n');
+  });
+});
+
+describe('what a user sees', () => {
+  test('Ctrl-C mid-pull: 130, the cursor back, nothing listed', async () => {
+    const { runInPty } = await import('../support/pty.js');
+    const { screenOf } = await import('../support/screen.js');
+    const { throttledRegistry } = await import('../support/throttled.js');
+    const image = `${await throttledRegistry(s.registry, 300_000)}/demo/eight:1.0`;
+    const run = await runInPty(['-H', s.containerdHost, image], { XDG_CACHE_HOME: scratchDir('dpull-cache-') }, { cols: 100, rows: 30 }, {
+      act: { when: (out) => out.includes('█'), act: (term) => term.write('\x03') },
+    });
+    expect(run.exitCode).toBe(130);
+    expect((await screenOf(run.output, 100, 30, false)).cursorHidden).toBe(false);
+    expect(ctr('default', 'images', 'ls', '-q').trim()).toBe('');
+  });
+
+  test('in tmux, the pane shows each layer unpacked and the result', async () => {
+    const session = `dpull-ctd-${process.pid}`;
+    const ref = `${s.slowRegistry}/demo/three:1.0`;
+    const tmux = (...args: string[]) => execFileSync('tmux', args, { encoding: 'utf8' });
+    tmux('new-session', '-d', '-s', session, '-x', '160', '-y', '20',
+      `env XDG_CACHE_HOME=${scratchDir('dpull-cache-')} ${dpullNode()} ${dpullBin} -H ${s.containerdHost} -n k8s.io ${ref}; echo "exit=$?"; sleep 60`);
+    try {
+      let pane = '';
+      for (let i = 0; i < 300 && !pane.includes('exit='); i++) {
+        await new Promise((r) => setTimeout(r, 100));
+        pane = tmux('capture-pane', '-p', '-t', session);
+      }
+      const lines = pane.split('\n').map((l) => l.trimEnd());
+      expect(lines, pane).toContain('exit=0');
+      expect(lines.filter((l) => /^[0-9a-f]{12}  Pull complete/.test(l)), pane).toHaveLength(3);
+      expect(lines.some((l) => l.startsWith(`Status: Loaded ${ref} into containerd at ${s.containerdHost}, namespace k8s.io`)), pane).toBe(true);
+    } finally {
+      tmux('kill-session', '-t', session);
+    }
+  });
+});
