@@ -19,6 +19,8 @@ SSH_NO_DOCKER_PORT=$((REGISTRY_PORT + 6)) # the same sshd where `docker` is not 
 # Docker 26 (containerd image store) is unpacked from Debian 13's packages into this folder once,
 # never installed over the system's packages; kept between runs (it is a download, not test state).
 DOCKER26_DIR=${DPULL_DOCKER26_DIR:-/var/cache/dpull-test/docker26}
+# containerd 2.x (Debian forky's), unpacked the same way, beside 1.7.
+CONTAINERD2_DIR=${DPULL_CONTAINERD2_DIR:-/var/cache/dpull-test/containerd2}
 EXTRAS=${DPULL_STACK_EXTRAS:-1} # 0: no Docker 26, no sshd, no token registry (the demo needs none)
 TOKEN_REGISTRY_PORT=$((REGISTRY_PORT + 7)) # the reference registry with `auth: token`
 TOKEN_ISSUER_PORT=$((REGISTRY_PORT + 8))   # its token issuer, in Docker Hub's shape
@@ -63,6 +65,13 @@ fetch_docker26() { # Debian 13's docker.io, containerd and runc, unpacked into $
   bash "$here/debian13-fetch.sh" "$DOCKER26_DIR" docker.io containerd runc
 }
 
+fetch_containerd2() { # Debian forky's containerd (2.x), unpacked into $CONTAINERD2_DIR/root
+  [ -x "$CONTAINERD2_DIR/root/usr/bin/containerd" ] && return 0
+  log "fetching containerd 2.x (Debian forky's) into $CONTAINERD2_DIR"
+  rm -rf "$CONTAINERD2_DIR"
+  DEBIAN_SUITE=forky bash "$here/debian13-fetch.sh" "$CONTAINERD2_DIR" containerd
+}
+
 start_docker26() { # Docker 26.1 with the containerd image store: its own containerd, config and folders
   local dir="$STACK_DIR/docker26" root="$DOCKER26_DIR/root"
   mkdir -p "$dir"
@@ -86,14 +95,14 @@ TOML
     { log "Docker 26 did not start"; tail -20 "$dir/dockerd.log" >&2; return 1; }
 }
 
-start_containerd() { # a containerd of its own (Debian 13's 1.7, the one Docker 26 runs on): a bare engine, as on a Kubernetes node
-  local dir="$STACK_DIR/containerd" root="$DOCKER26_DIR/root"
+start_containerd() { # start_containerd DIR ROOT CONFIG_VERSION: a containerd of its own, CRI off: a bare engine, as on a Kubernetes node
+  local dir=$1 root=$2 version=$3
   mkdir -p "$dir"
   cat > "$dir/containerd.toml" <<TOML
-version = 2
+version = $version
 root = "$dir/root"
 state = "$dir/state"
-disabled_plugins = ["io.containerd.grpc.v1.cri"]
+disabled_plugins = ["io.containerd.grpc.v1.cri", "io.containerd.cri.v1.images", "io.containerd.cri.v1.runtime"]
 [grpc]
   address = "$dir/containerd.sock"
 TOML
@@ -101,7 +110,7 @@ TOML
   PATH="$root/usr/bin:$PATH" "$root/usr/bin/containerd" --config "$dir/containerd.toml" > "$dir/containerd.log" 2>&1 &
   echo $! > "$dir/containerd.pid"
   wait_for 30 "$root/usr/bin/ctr" --address "$dir/containerd.sock" version ||
-    { log "containerd did not start"; tail -20 "$dir/containerd.log" >&2; return 1; }
+    { log "containerd ($dir) did not start"; tail -20 "$dir/containerd.log" >&2; return 1; }
 }
 
 start_token_registry() { # the registry with token auth and the issuer whose signing certificate it trusts
@@ -339,6 +348,7 @@ up() {
   down quiet
   install_missing
   [ "$EXTRAS" = 0 ] || fetch_docker26
+  [ "$EXTRAS" = 0 ] || fetch_containerd2
   mkdir -p "$STACK_DIR"
   local sock="$STACK_DIR/docker.sock"
 
@@ -382,7 +392,9 @@ up() {
 
   if [ "$EXTRAS" != 0 ]; then
     start_docker26
-    start_containerd
+    # Debian 13's 1.7 (the one Docker 26 runs on) and forky's 2.x.
+    start_containerd "$STACK_DIR/containerd" "$DOCKER26_DIR/root" 2
+    start_containerd "$STACK_DIR/containerd2" "$CONTAINERD2_DIR/root" 3
     start_sshd "$sock"
   fi
 
@@ -456,6 +468,8 @@ DPULL_TEST_OTHER_CERT_PATH=$STACK_DIR/tls-other
 DPULL_TEST_DOCKER26_HOST=unix://$STACK_DIR/docker26/docker.sock
 DPULL_TEST_CONTAINERD_HOST=containerd://$STACK_DIR/containerd/containerd.sock
 DPULL_TEST_CTR=$DOCKER26_DIR/root/usr/bin/ctr
+DPULL_TEST_CONTAINERD2_HOST=containerd://$STACK_DIR/containerd2/containerd.sock
+DPULL_TEST_CTR2=$CONTAINERD2_DIR/root/usr/bin/ctr
 DPULL_TEST_SSH_HOST=ssh://root@127.0.0.1:$SSH_PORT
 DPULL_TEST_SSH_NO_DOCKER_HOST=ssh://root@127.0.0.1:$SSH_NO_DOCKER_PORT
 DPULL_TEST_SSH_PATH=$STACK_DIR/ssh/bin
@@ -508,6 +522,7 @@ down() {
   stop_pidfile "$STACK_DIR/docker26/containerd.pid"
   # (containerd leaves its shims running with their containers; a test's ctr run --rm ends its own.)
   stop_pidfile "$STACK_DIR/containerd/containerd.pid"
+  stop_pidfile "$STACK_DIR/containerd2/containerd.pid"
   # dockerd's own containerd and any mounts under the stack folder go with it.
   pkill -f "containerd.*$STACK_DIR" 2>/dev/null || true
   grep -o " $STACK_DIR[^ ]*" /proc/mounts | sort -r | xargs -r -n1 umount -l 2>/dev/null || true

@@ -1,5 +1,5 @@
-// containerd as an engine, against the stack's own containerd 1.7 (CRI off, as a bare node's
-// engine), checked with ctr from the same package: what dpull leaves there must be what
+// containerd as an engine, against the stack's own containerds — Debian 13's 1.7 and forky's 2.1,
+// CRI off, as a bare node's engine — checked with ctr from the same package: what dpull leaves there must be what
 // `ctr images pull` leaves — the image listed, its content complete and unpacked, the same labels
 // on the same blobs, the same snapshots — and it must run.
 import { execFileSync } from 'node:child_process';
@@ -14,48 +14,68 @@ const s = stack();
 const pushed = JSON.parse(readFileSync('/tmp/dpull-stack/pushed.json', 'utf8')) as { multi: string; corrupt: string; corruptLayer: string };
 const runnable = `${s.registry}/demo/runnable:1.0`;
 
-/** ctr against the stack's containerd, in a namespace. */
-const ctr = (namespace: string, ...args: string[]) => execFileSync(s.ctr, ['--address', s.containerdSocket, '-n', namespace, ...args], { encoding: 'utf8' });
+/** The stack's two containerds, each with the ctr of its own package. */
+const containerds = [
+  { name: 'containerd 1.7', host: s.containerdHost, socket: s.containerdSocket, ctr: s.ctr },
+  { name: 'containerd 2.1', host: s.containerd2Host, socket: s.containerd2Socket, ctr: s.ctr2 },
+];
+type Containerd = (typeof containerds)[number];
+const [c17] = containerds;
+
+/** ctr against one of the stack's containerds, in a namespace. */
+const ctrOf = (c: Containerd) => (namespace: string, ...args: string[]) =>
+  execFileSync(c.ctr, ['--address', c.socket, '-n', namespace, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+const ctr = ctrOf(c17);
 /** The rows of a ctr table (Go's tabwriter: columns start where the header's words do), each cut into its columns. */
 function rows(text: string): string[][] {
   const [header, ...lines] = text.split('\n').filter((l) => l.trim() !== '');
   const starts = [...header.matchAll(/\S+/g)].map((m) => m.index!);
   return lines.map((line) => starts.map((start, i) => line.slice(start, starts[i + 1]).trim()));
 }
-/** Every image of a namespace removed and its content and snapshots collected (ctr waits for the collection). */
-function emptyNamespace(namespace: string) {
-  const names = ctr(namespace, 'images', 'ls', '-q').trim().split('\n').filter(Boolean);
-  if (names.length > 0) ctr(namespace, 'images', 'rm', '--sync', ...names);
-  expect(ctr(namespace, 'content', 'ls', '-q').trim(), `content left in ${namespace}`).toBe('');
+/** What ctr says of a containerd's namespace: images, each blob's labels, snapshots, `images check`. */
+function views(c: Containerd) {
+  const run = ctrOf(c);
+  return {
+    images: (namespace: string) => rows(run(namespace, 'images', 'ls')),
+    // (ctr content ls separates its columns by tabs.)
+    contentLabels: (namespace: string) =>
+      new Map(run(namespace, 'content', 'ls').trim().split('\n').slice(1).map((l) => l.split('\t')).map((r) => [r[0], (r[3] ?? '').split(',').filter((l) => l !== '-' && l !== '').sort()])),
+    snapshots: (namespace: string) => run(namespace, 'snapshots', 'ls').trim().split('\n').slice(1).map((l) => l.trim().split(/\s+/).join(' ')).sort(),
+    checked: (namespace: string, ref: string) => {
+      const row = rows(run(namespace, 'images', 'check')).find((r) => r[0] === ref);
+      return row && { status: row[3], unpacked: row.at(-1) };
+    },
+  };
 }
-/** Each blob's labels as ctr shows them, by digest. */
-// (ctr content ls separates its columns by tabs.)
-const contentLabels = (namespace: string) =>
-  new Map(ctr(namespace, 'content', 'ls').trim().split('\n').slice(1).map((l) => l.split('\t')).map((r) => [r[0], (r[3] ?? '').split(',').filter((l) => l !== '-' && l !== '').sort()]));
-/** The snapshots as ctr lists them: key, parent, kind. */
-const snapshots = (namespace: string) => ctr(namespace, 'snapshots', 'ls').trim().split('\n').slice(1).map((l) => l.trim().split(/\s+/).join(' ')).sort();
-/** `ctr images check`'s row for a reference: its status and whether it is unpacked. */
-function checked(namespace: string, ref: string) {
-  const row = rows(ctr(namespace, 'images', 'check')).find((r) => r[0] === ref);
-  return row && { status: row[3], unpacked: row.at(-1) };
+const { checked } = views(c17);
+/** Every image of a namespace removed and its content and snapshots collected (ctr waits for the collection). */
+function emptyNamespace(c: Containerd, namespace: string) {
+  const run = ctrOf(c);
+  const names = run(namespace, 'images', 'ls', '-q').trim().split('\n').filter(Boolean);
+  if (names.length > 0) run(namespace, 'images', 'rm', '--sync', ...names);
+  expect(run(namespace, 'content', 'ls', '-q').trim(), `content left in ${namespace}`).toBe('');
 }
 const namespaces = ['default', 'k8s.io', 'ctr-oracle', 'dpull-other'];
-const cleanAll = () => namespaces.forEach(emptyNamespace);
+const cleanAll = () => containerds.forEach((c) => namespaces.forEach((ns) => emptyNamespace(c, ns)));
 
 beforeEach(cleanAll);
 afterEach(cleanAll);
 
-describe('a pull into containerd', () => {
+describe.each(containerds)('a pull into $name', (c) => {
+  const { images, contentLabels, snapshots, checked } = views(c);
+  const ctr = ctrOf(c);
+
   test('fresh into default: listed, complete and unpacked, with the labels and snapshots ctr itself makes, and it runs', async () => {
-    const run = await runDpull(['--no-tty', '-H', s.containerdHost, runnable], { XDG_CACHE_HOME: scratchDir('dpull-cache-') });
+    const run = await runDpull(['--no-tty', '-H', c.host, runnable], { XDG_CACHE_HOME: scratchDir('dpull-cache-') });
     expect(run.code, run.stderr).toBe(0);
-    expect(run.stderr).toContain(`Status: Loaded ${runnable} into containerd at ${s.containerdHost}, namespace default (`);
-    const [listed] = rows(ctr('default', 'images', 'ls'));
+    expect(run.stderr).toContain(`Status: Loaded ${runnable} into containerd at ${c.host}, namespace default (`);
+    const [listed] = images('default');
     expect(listed[0]).toBe(runnable);
     const manifest = await fetch(`http://${s.registry}/v2/demo/runnable/manifests/1.0`, { headers: { Accept: 'application/vnd.docker.distribution.manifest.v2+json' } });
     expect(listed[2]).toBe(manifest.headers.get('docker-content-digest'));
     expect(checked('default', runnable)).toEqual({ status: 'complete (3/3)', unpacked: 'true' });
-    // The oracle: the same image pulled by ctr itself (its default, client-side pull) into another namespace.
+    // The oracle: the same image pulled by ctr itself into another namespace (ctr's default: in 1.7
+    // its client-side pull, in 2.x the Transfer service).
     ctr('ctr-oracle', 'images', 'pull', '--plain-http', runnable);
     expect(contentLabels('default')).toEqual(contentLabels('ctr-oracle'));
     expect(snapshots('default')).toEqual(snapshots('ctr-oracle'));
@@ -65,22 +85,22 @@ describe('a pull into containerd', () => {
 
   test('a second pull is up to date: nothing fetched, nothing sent', async () => {
     const cache = scratchDir('dpull-cache-');
-    expect((await runDpull(['-q', '-H', s.containerdHost, runnable], { XDG_CACHE_HOME: cache })).code).toBe(0);
-    const again = await runDpull(['--progress', 'json', '-H', s.containerdHost, runnable], { XDG_CACHE_HOME: scratchDir('dpull-cache-') });
+    expect((await runDpull(['-q', '-H', c.host, runnable], { XDG_CACHE_HOME: cache })).code).toBe(0);
+    const again = await runDpull(['--progress', 'json', '-H', c.host, runnable], { XDG_CACHE_HOME: scratchDir('dpull-cache-') });
     expect(again.code, again.stderr).toBe(0);
     const objects = again.stdout.trim().split('\n').map((l) => JSON.parse(l));
-    expect(objects.find((o) => o.type === 'status')).toMatchObject({ upToDate: true, message: `Image is up to date for ${runnable} in containerd at ${s.containerdHost}, namespace default` });
+    expect(objects.find((o) => o.type === 'status')).toMatchObject({ upToDate: true, message: `Image is up to date for ${runnable} in containerd at ${c.host}, namespace default` });
     expect(objects.find((o) => o.type === 'load')).toMatchObject({ sentBytes: 0, upToDate: true });
     expect(objects.at(-1)).toMatchObject({ type: 'result', upToDate: true });
   });
 
   test('into k8s.io: the reference and the image ID (config digest) recorded, as the CRI plugin keeps them', async () => {
-    const run = await runDpull(['--progress', 'json', '-H', s.containerdHost, '--namespace', 'k8s.io', runnable], { XDG_CACHE_HOME: scratchDir('dpull-cache-') });
+    const run = await runDpull(['--progress', 'json', '-H', c.host, '--namespace', 'k8s.io', runnable], { XDG_CACHE_HOME: scratchDir('dpull-cache-') });
     expect(run.code, run.stderr).toBe(0);
     const result = JSON.parse(run.stdout.trim().split('\n').at(-1)!);
     const config = result.imageId as string;
     expect(config).toMatch(/^sha256:[0-9a-f]{64}$/);
-    const listed = rows(ctr('k8s.io', 'images', 'ls'));
+    const listed = images('k8s.io');
     expect(listed.map((r) => r[0]).sort()).toEqual([runnable, config].sort());
     for (const row of listed) {
       expect(row[2]).toBe(result.digest);
@@ -90,6 +110,46 @@ describe('a pull into containerd', () => {
     expect(ctr('default', 'images', 'ls', '-q').trim()).toBe(''); // the namespace said, not another
   });
 
+  test('a multi-platform image with --platform: the index recorded, that platform fetched and unpacked, as ctr does it', async () => {
+    const ref = `${s.registry}/${pushed.multi}`;
+    const run = await runDpull(['--no-tty', '--platform', 'linux/arm64', '-H', c.host, ref], { XDG_CACHE_HOME: scratchDir('dpull-cache-') });
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stderr.trimEnd().split('\n').at(-1)).toMatch(/, linux\/arm64\/v8$/);
+    ctr('ctr-oracle', 'images', 'pull', '--plain-http', '--platform', 'linux/arm64', ref);
+    expect(images('default').map((r) => r.slice(0, 3))).toEqual(images('ctr-oracle').map((r) => r.slice(0, 3)));
+    const ours = contentLabels('default');
+    const ctrs = contentLabels('ctr-oracle');
+    if (c === c17) expect(ours).toEqual(ctrs);
+    else {
+      // ctr 2.x (Transfer service or --local alike) also fetches this machine's platform's manifest
+      // and config (not its layers): every blob dpull wrote is labelled as ctr labels it; ctr has
+      // those two more.
+      const accept = 'application/vnd.oci.image.index.v1+json, application/vnd.docker.distribution.manifest.list.v2+json';
+      const index = await (await fetch(`http://${s.registry}/v2/demo/three/manifests/multi`, { headers: { Accept: accept } })).json();
+      const amd64 = index.manifests.find((m: { platform: { architecture: string } }) => m.platform.architecture === 'amd64');
+      const manifest = await (await fetch(`http://${s.registry}/v2/demo/three/manifests/${amd64.digest}`, { headers: { Accept: amd64.mediaType } })).json();
+      for (const [digest, labels] of ours) expect(ctrs.get(digest), digest).toEqual(labels);
+      expect([...ctrs.keys()].filter((d) => !ours.has(d)).sort()).toEqual([amd64.digest, manifest.config.digest].sort());
+    }
+    expect(snapshots('default')).toEqual(snapshots('ctr-oracle'));
+  });
+
+  test('a blob the registry serves corrupted: exit 1, nothing listed, none of it in containerd', async () => {
+    const run = await runDpull(['--no-tty', '-H', c.host, `${s.registry}/${pushed.corrupt}`], { XDG_CACHE_HOME: scratchDir('dpull-cache-') });
+    expect(run.code).toBe(1);
+    expect(run.stderr.trimEnd().split('\n').at(-1)).toMatch(new RegExp(`^dpull: blob ${pushed.corruptLayer} from ${s.registry} does not match its digest`));
+    expect(ctr('default', 'images', 'ls', '-q').trim()).toBe('');
+    expect(ctr('default', 'content', 'ls', '-q')).not.toContain(pushed.corruptLayer);
+  });
+
+  test('two pulls of one image at once (two caches): both succeed, the image whole', async () => {
+    const runs = await Promise.all([0, 1].map(() => runDpull(['--no-tty', '-H', c.host, runnable], { XDG_CACHE_HOME: scratchDir('dpull-cache-') })));
+    for (const run of runs) expect(run.code, run.stderr).toBe(0);
+    expect(checked('default', runnable)).toEqual({ status: 'complete (3/3)', unpacked: 'true' });
+  });
+});
+
+describe('a pull into containerd 1.7', () => {
   test('CONTAINERD_NAMESPACE names the namespace, as ctr and nerdctl read it', async () => {
     const run = await runDpull(['-q', '-H', s.containerdHost, runnable], { CONTAINERD_NAMESPACE: 'dpull-other', XDG_CACHE_HOME: scratchDir('dpull-cache-') });
     expect(run.code, run.stderr).toBe(0);
@@ -104,31 +164,6 @@ describe('a pull into containerd', () => {
     expect(checked('default', ref)).toEqual({ status: 'complete (4/4)', unpacked: 'true' });
     expect(run.stdout + run.stderr).not.toContain(s.authPassword);
     expect(run.stdout + run.stderr).not.toContain(auth);
-  });
-
-  test('a multi-platform image with --platform: the index recorded, that platform fetched and unpacked, as ctr does it', async () => {
-    const ref = `${s.registry}/${pushed.multi}`;
-    const run = await runDpull(['--no-tty', '--platform', 'linux/arm64', '-H', s.containerdHost, ref], { XDG_CACHE_HOME: scratchDir('dpull-cache-') });
-    expect(run.code, run.stderr).toBe(0);
-    expect(run.stderr.trimEnd().split('\n').at(-1)).toMatch(/, linux\/arm64\/v8$/);
-    ctr('ctr-oracle', 'images', 'pull', '--plain-http', '--platform', 'linux/arm64', ref);
-    expect(rows(ctr('default', 'images', 'ls')).map((r) => r.slice(0, 3))).toEqual(rows(ctr('ctr-oracle', 'images', 'ls')).map((r) => r.slice(0, 3)));
-    expect(contentLabels('default')).toEqual(contentLabels('ctr-oracle'));
-    expect(snapshots('default')).toEqual(snapshots('ctr-oracle'));
-  });
-
-  test('a blob the registry serves corrupted: exit 1, nothing listed, none of it in containerd', async () => {
-    const run = await runDpull(['--no-tty', '-H', s.containerdHost, `${s.registry}/${pushed.corrupt}`], { XDG_CACHE_HOME: scratchDir('dpull-cache-') });
-    expect(run.code).toBe(1);
-    expect(run.stderr.trimEnd().split('\n').at(-1)).toMatch(new RegExp(`^dpull: blob ${pushed.corruptLayer} from ${s.registry} does not match its digest`));
-    expect(ctr('default', 'images', 'ls', '-q').trim()).toBe('');
-    expect(ctr('default', 'content', 'ls', '-q')).not.toContain(pushed.corruptLayer);
-  });
-
-  test('two pulls of one image at once (two caches): both succeed, the image whole', async () => {
-    const runs = await Promise.all([0, 1].map(() => runDpull(['--no-tty', '-H', s.containerdHost, runnable], { XDG_CACHE_HOME: scratchDir('dpull-cache-') })));
-    for (const run of runs) expect(run.code, run.stderr).toBe(0);
-    expect(checked('default', runnable)).toEqual({ status: 'complete (3/3)', unpacked: 'true' });
   });
 
   test('three engines from one command — dockerd, Docker 26, containerd — each holds the image', async () => {

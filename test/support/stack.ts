@@ -24,6 +24,10 @@ export function stack() {
     containerdHost: env.DPULL_TEST_CONTAINERD_HOST,
     containerdSocket: env.DPULL_TEST_CONTAINERD_HOST.replace('containerd://', ''),
     ctr: env.DPULL_TEST_CTR,
+    /** The same with containerd 2.x (Debian forky's) and its ctr. */
+    containerd2Host: env.DPULL_TEST_CONTAINERD2_HOST,
+    containerd2Socket: env.DPULL_TEST_CONTAINERD2_HOST.replace('containerd://', ''),
+    ctr2: env.DPULL_TEST_CTR2,
     /** sshd whose far side reaches the stack's dockerd; its ssh client config is in sshPath's `ssh`. */
     sshHost: env.DPULL_TEST_SSH_HOST,
     sshNoDockerHost: env.DPULL_TEST_SSH_NO_DOCKER_HOST,
