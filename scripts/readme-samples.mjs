@@ -3,7 +3,7 @@
 // typed by hand. `node scripts/readme-samples.mjs` (with the stack up: scripts/test-stack.sh up)
 // rewrites each block between `<!-- sample: NAME -->` and `<!-- /sample -->` in README.md;
 // test/e2e/readme.test.ts runs the same captures and fails when a sample no longer matches.
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
@@ -154,7 +154,26 @@ export const samples = {
       for (const host of [stack.DPULL_TEST_DOCKER_HOST, stack.DPULL_TEST_DOCKER26_HOST, stack.DPULL_TEST_PODMAN_HOST]) await emptyEngine(host);
     }
   },
+  // A pull into the stack's containerd, namespace k8s.io: the screen at its end.
+  async containerd(stack) {
+    const cache = mkdtempSync(join(tmpdir(), 'dpull-readme-cache-'));
+    try {
+      emptyContainerd(stack, 'k8s.io');
+      const { frame, seen } = await captureTty(['-H', stack.DPULL_TEST_CONTAINERD_HOST, '-n', 'k8s.io', `${stack.DPULL_TEST_SLOW_REGISTRY}/demo/three:1.0`], { XDG_CACHE_HOME: cache }, { cols: 120, rows: 12 });
+      return { lines: frame.filter((l) => l !== ''), seen };
+    } finally {
+      rmSync(cache, { recursive: true, force: true });
+      emptyContainerd(stack, 'k8s.io');
+    }
+  },
 };
+
+/** Every image of a namespace of the stack's containerd removed, its content collected. */
+function emptyContainerd(stack, namespace) {
+  const ctr = (...args) => execFileSync(stack.DPULL_TEST_CTR, ['--address', stack.DPULL_TEST_CONTAINERD_HOST.replace('containerd://', ''), '-n', namespace, ...args], { encoding: 'utf8' });
+  const names = ctr('images', 'ls', '-q').trim().split('\n').filter(Boolean);
+  if (names.length > 0) ctr('images', 'rm', '--sync', ...names);
+}
 
 const BLOCK = /<!-- sample: (\w+) -->\n```\n([\s\S]*?)\n```\n<!-- \/sample -->/g;
 

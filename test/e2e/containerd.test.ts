@@ -263,3 +263,29 @@ describe('what a user sees', () => {
     }
   });
 });
+
+describe('import { pull } from "dpull"', () => {
+  test('into k8s.io: the same events and result as from an engine; the image there', async () => {
+    const { pull } = await import('../../dist/index.js');
+    const running = pull(runnable, { host: s.containerdHost, namespace: 'k8s.io', cacheDir: scratchDir('dpull-cache-') });
+    const types = new Set<string>();
+    for await (const event of running) types.add(event.type);
+    const result = await running.result;
+    expect([...types]).toEqual(expect.arrayContaining(['pulling', 'layer', 'sending', 'digest', 'status', 'load', 'image']));
+    expect(result).toMatchObject({ reference: runnable, upToDate: false, layers: { total: 2 } });
+    expect(result.imageId).toMatch(/^sha256:[0-9a-f]{64}$/);
+    expect(checked('k8s.io', runnable)).toEqual({ status: 'complete (3/3)', unpacked: 'true' });
+  });
+
+  test('aborted while the blobs go into containerd: rejected, nothing listed, no lease of dpull left behind', async () => {
+    const { pull } = await import('../../dist/index.js');
+    const controller = new AbortController();
+    const running = pull(`${s.registry}/demo/eight:1.0`, { host: s.containerdHost, signal: controller.signal, cacheDir: scratchDir('dpull-cache-') });
+    running.subscribe((batch) => {
+      if (batch.some((e) => e.type === 'sending' && e.sentBytes > 0)) controller.abort(new Error('stop'));
+    });
+    await expect(running.result).rejects.toThrow('stop');
+    expect(ctr('default', 'images', 'ls', '-q').trim()).toBe('');
+    expect(ctr('default', 'leases', 'ls')).not.toMatch(/dpull-/);
+  });
+});
