@@ -67,7 +67,7 @@ function notAnEngine(address: EngineAddress, tls: boolean, err: NodeJS.ErrnoExce
   const where = `${address.url} does not answer like a Docker engine`;
   const why =
     err.code === 'HPE_HEADER_OVERFLOW' ? 'its answer has headers too large to be one'
-    : err.code?.startsWith('HPE_') ? 'its answer is not HTTP'
+    : err.code?.startsWith('HPE_') ? `its answer is not HTTP${address.kind === 'unix' ? ` (containerd's socket? that is -H containerd://${address.socketPath})` : ''}`
     : err.code === 'ECONNRESET' && !tls ? 'it closed the connection at once (a TLS port? use --tlsverify)'
     : err.code ?? 'the connection failed';
   return new DpullError(`${where}: ${why}`, ExitCode.engineUnreachable, { cause: err });

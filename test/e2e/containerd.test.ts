@@ -205,6 +205,12 @@ describe('one line for each way it fails', () => {
     expect(run.stderr).toMatch(new RegExp(`^dpull: cannot reach containerd at containerd://${s.socketPath}: [^\\n]+\\n$`));
   });
 
+  test('containerd\'s socket named as a docker engine (unix://): exit 3, and the address to use', async () => {
+    const run = await runDpull(['-H', `unix://${s.containerdSocket}`, runnable]);
+    expect(run.code).toBe(3);
+    expect(run.stderr).toBe(`dpull: unix://${s.containerdSocket} does not answer like a Docker engine: its answer is not HTTP (containerd's socket? that is -H containerd://${s.containerdSocket})\n`);
+  });
+
   test('nothing at the socket: exit 3', async () => {
     const run = await runDpull(['-H', 'containerd:///nonexistent/containerd.sock', runnable], { XDG_CACHE_HOME: scratchDir('dpull-cache-') });
     expect(run.code).toBe(3);
@@ -215,6 +221,16 @@ describe('one line for each way it fails', () => {
     const run = await runDpull(['-H', s.containerdHost, `${s.registry}/demo/nothing:1.0`], { XDG_CACHE_HOME: scratchDir('dpull-cache-') });
     expect(run.code).toBe(1);
     expect(run.stderr.split('\n').filter(Boolean)).toHaveLength(1);
+    expect(ctr('default', 'images', 'ls', '-q').trim()).toBe('');
+  });
+
+  test('denied (a private image, no credentials) and an unreachable registry: exit 1, one line each, nothing listed', async () => {
+    for (const ref of [`${s.tokenRegistry}/private/three:1.0`, `${s.downRegistry}/demo/three:1.0`]) {
+      const run = await runDpull(['-H', s.containerdHost, ref], { XDG_CACHE_HOME: scratchDir('dpull-cache-'), DOCKER_CONFIG: scratchDir('dpull-config-') });
+      expect(run.code, ref).toBe(1);
+      expect(run.stderr.split('\n').filter(Boolean), run.stderr).toHaveLength(1);
+      expect(run.stderr).toMatch(/^dpull: /);
+    }
     expect(ctr('default', 'images', 'ls', '-q').trim()).toBe('');
   });
 
