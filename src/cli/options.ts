@@ -153,7 +153,7 @@ export function parseOptions(
 ): CliOptions {
   const program = new Command()
     .name('dpull')
-    .description('Pull container images through the Docker Engine API, with a live per-layer display.')
+    .description('Pull container images into a Docker engine, podman or containerd (or straight to a folder or archive), with a live per-layer display.')
     .argument('<image...>', 'image references: [registry/]name[:tag][@digest]; several are pulled at once')
     .option('--config <dir>', 'the docker CLI\'s config directory, for registry credentials (default $DOCKER_CONFIG, then ~/.docker)')
     .option('-H, --host <url>', 'engine address (unix:///path, tcp://host:port, ssh://[user@]host[:port][/socket], npipe:////./pipe/NAME, containerd:///path/to/containerd.sock); default $DOCKER_HOST, then the context, then $CONTAINERD_ADDRESS, then the usual sockets; repeat to pull on several engines', collect)
