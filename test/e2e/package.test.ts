@@ -45,7 +45,8 @@ describe('npm pack → install offline → npx dpull', () => {
       'export const result: Promise<PullResult> = p.result;',
       'export const first = async (): Promise<PullEvent | undefined> => { for await (const e of p) return e; return undefined; };',
       "export const name: string = parseReference('nginx').name;",
-      "export const kind: 'unix' | 'tcp' | 'ssh' | 'npipe' = resolveEngine({ host: 'ssh://x' }).kind;",
+      "export const kind: 'unix' | 'tcp' | 'ssh' | 'npipe' | 'containerd' = resolveEngine({ host: 'ssh://x' }).kind;",
+      "export const node = pull('nginx:1.27', { host: 'containerd:///run/containerd/containerd.sock', namespace: 'k8s.io' }).result;",
       'export const unreachable = (e: unknown) => e instanceof DpullError && e.exitCode === 3;',
     ].join('\n'));
     writeFileSync(`${app}/tsconfig.json`, JSON.stringify({ compilerOptions: { module: 'nodenext', moduleResolution: 'nodenext', target: 'es2022', strict: true, noEmit: true, types: [], skipLibCheck: false } }));
