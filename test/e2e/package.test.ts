@@ -87,6 +87,17 @@ describe('npm pack → install offline → npx dpull', () => {
     expect(await inspectImage(ref)).toBeDefined();
   });
 
+  test("a pull into containerd from the installed package: gRPC and containerd's protocol files come with it", () => {
+    const ref = `${s.registry}/demo/three:1.0`;
+    const run = spawnSync('npx', ['--offline', 'dpull', '--no-tty', '-H', s.containerdHost, '-n', 'dpull-package', ref], { cwd: app, encoding: 'utf8', env: { ...offline, XDG_CACHE_HOME: `${work}/cache` } });
+    expect(run.status, run.stderr).toBe(0);
+    expect(run.stderr).toContain(`Status: Loaded ${ref} into containerd at ${s.containerdHost}, namespace dpull-package`);
+    expect(existsSync(`${app}/node_modules/dpull/dist/proto/github.com/containerd/containerd/LICENSE`)).toBe(true);
+    const ctr = (...args: string[]) => execFileSync(s.ctr, ['--address', s.containerdSocket, '-n', 'dpull-package', ...args], { encoding: 'utf8' });
+    expect(ctr('images', 'ls', '-q').trim()).toBe(ref);
+    ctr('images', 'rm', '--sync', ref);
+  });
+
   test('a pull leaves its compiled code in the cache folder and the next start uses it; --help makes none; a damaged cache is replaced', () => {
     const cache = `${work}/xdg-cache`;
     const folder = `${cache}/dpull/compile-cache`;
@@ -167,11 +178,11 @@ describe('the bundle', () => {
   const terminalLibraries = /cli-spinners|RGI_Emoji|eastAsianWidth/;
   const cli = readFileSync(`${root}/dist/cli.cjs`, 'utf8');
 
-  test('the command is one file that loads the terminal libraries (ora, string-width) and tar-stream only when needed, each a CommonJS bundle of its own', () => {
+  test('the command is one file that loads the terminal libraries (ora, string-width), tar-stream and gRPC only when needed, each a CommonJS bundle of its own', () => {
     expect(cli).not.toMatch(terminalLibraries);
     expect(cli).not.toMatch(/\brequire\("\.{1,2}\//); // no other file of ours loaded by require
     expect(cli).not.toMatch(/\bimport\(/); // no ES module loader started for them
-    for (const vendor of ['ora', 'string-width', 'tar-stream']) {
+    for (const vendor of ['ora', 'string-width', 'tar-stream', '@grpc/grpc-js', '@grpc/proto-loader']) {
       expect(cli).toContain(`__dpullImport("./vendor/${vendor}.cjs")`);
       expect(existsSync(`${root}/dist/vendor/${vendor}.cjs`)).toBe(true);
     }
