@@ -16,3 +16,4 @@ export const https = once<typeof import('node:https')>('node:https');
 export const crypto = once<typeof import('node:crypto')>('node:crypto');
 export const childProcess = once<typeof import('node:child_process')>('node:child_process');
 export const tls = once<typeof import('node:tls')>('node:tls');
+export const workerThreads = once<typeof import('node:worker_threads')>('node:worker_threads');

@@ -23,6 +23,7 @@ export class FileWriter {
   private drained: (() => void) | undefined;
   private closed: ((err?: Error) => void) | undefined;
   private gathering: NodeJS.Timeout | undefined;
+  private onDisk: number;
 
   /**
    * `create` makes a new file (one already there, or a symlink planted there, fails: O_EXCL);
@@ -34,7 +35,10 @@ export class FileWriter {
     path: string,
     how: { create: true } | { append: number },
     private readonly onError: (err: Error) => void,
+    /** Told the file's size after each write that completes (what a reader of the file may read). */
+    private readonly onWritten?: (bytesOnDisk: number) => void,
   ) {
+    this.onDisk = 'append' in how ? how.append : 0;
     const { O_WRONLY, O_CREAT, O_EXCL, O_APPEND, O_NOFOLLOW } = constants;
     open(path, 'create' in how ? O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW : O_WRONLY | O_APPEND | O_NOFOLLOW, 0o644, (err, fd) => {
       if (err) return this.fail(err);
@@ -104,6 +108,8 @@ export class FileWriter {
     writev(this.fd!, chunks, (err, written) => {
       if (err) return this.fail(err);
       this.queued -= written;
+      this.onDisk += written;
+      this.onWritten?.(this.onDisk);
       this.queue.unshift(...unwritten(chunks, written)); // a short write: the rest again (else none)
       this.busy = false;
       if (this.drained !== undefined && this.queued < HIGH_WATER) {

@@ -1,5 +1,3 @@
-import type { Hash } from 'node:crypto';
-import { crypto } from '../builtins.js';
 import { closeSync, constants, fstatSync, lstatSync, openSync, readSync } from 'node:fs';
 import { DpullError, pullError } from '../errors.js';
 import type { Descriptor } from './descriptor.js';
@@ -9,6 +7,7 @@ import { isRegularFile, moveFile, removeFile } from '../output/file-moves.js';
 import { lockFile } from '../output/file-lock.js';
 import { FileWriter } from '../output/file-writer.js';
 import { writeFailure } from '../output/write-failure.js';
+import { blobDigest, type BlobDigest } from './blob-digest.js';
 
 /** Times a blob whose connection drops is continued in the same run before the pull fails. */
 const CONTINUATIONS = 3;
@@ -20,30 +19,32 @@ const READ_CHUNK = 1 << 20;
  * its own (a symlink, a hard link to another file, a folder), or larger than the blob, is removed
  * and the blob starts from zero.
  */
-async function partialState(partial: string, size: number, algorithm: string): Promise<{ bytes: number; hash: Hash }> {
-  const hash = crypto().createHash(algorithm);
+async function partialState(partial: string, size: number, digest: BlobDigest): Promise<number> {
   let fd: number;
   try {
     fd = openSync(partial, constants.O_RDONLY | constants.O_NOFOLLOW);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') await removeFile(partial);
-    return { bytes: 0, hash };
+    return 0;
   }
   let bytes = 0;
   try {
     const stats = fstatSync(fd);
     if (!stats.isFile() || stats.nlink !== 1 || stats.size > size) throw new Error('not ours to continue');
-    const buffer = Buffer.allocUnsafe(READ_CHUNK);
-    for (let n; (n = readSync(fd, buffer, 0, READ_CHUNK, bytes)) > 0; bytes += n) hash.update(buffer.subarray(0, n));
-    if (bytes !== stats.size) throw new Error('changed while read');
+    if (digest.fromFile) bytes = stats.size; // (read back by the digest's thread)
+    else {
+      const buffer = Buffer.allocUnsafe(READ_CHUNK);
+      for (let n; (n = readSync(fd, buffer, 0, READ_CHUNK, bytes)) > 0; bytes += n) digest.update(buffer.subarray(0, n));
+      if (bytes !== stats.size) throw new Error('changed while read');
+    }
   } catch {
     closeSync(fd);
     await removeFile(partial);
-    return { bytes: 0, hash: crypto().createHash(algorithm) };
+    return -1;
   }
   closeSync(fd);
   if (bytes === 0) await removeFile(partial); // made anew (O_EXCL) below
-  return { bytes, hash };
+  return bytes;
 }
 
 /**
@@ -52,7 +53,7 @@ async function partialState(partial: string, size: number, algorithm: string): P
  * descriptor is cut there and the pull fails. If the connection drops, what arrived is still
  * written out in full before the failure is passed on: the next attempt continues from there.
  */
-function writeAll(response: RegistryResponse, partial: string, from: number, limit: number, onChunk: (chunk: Buffer) => void): Promise<void> {
+function writeAll(response: RegistryResponse, partial: string, from: number, limit: number, onChunk: (chunk: Buffer) => void, onWritten: (bytesOnDisk: number) => void): Promise<void> {
   return new Promise((resolve, reject) => {
     let settled = false;
     let written = from;
@@ -60,7 +61,7 @@ function writeAll(response: RegistryResponse, partial: string, from: number, lim
       settled = true;
       response.destroy();
       reject(err);
-    });
+    }, onWritten);
     const finish = (broken: Error | undefined) => {
       if (settled) return;
       settled = true;
@@ -136,15 +137,38 @@ async function fetchLocked(
     restarted = true;
   };
   for (let continuation = 0; ; continuation++) {
-    let { bytes, hash } = await partialState(partial, blob.size, algorithm);
+    const digests: BlobDigest[] = [];
+    const newDigest = () => {
+      digests.push(blobDigest(partial, algorithm, blob.size));
+      return digests.at(-1)!;
+    };
+    try {
+      if (await fetchOnce(newDigest, continuation)) return;
+    } finally {
+      for (const digest of digests) digest.drop(); // (those that gave no answer)
+    }
+  }
+
+  /** One attempt from what the partial file holds; true when the blob is in place, false to go round again. */
+  async function fetchOnce(newDigest: () => BlobDigest, continuation: number): Promise<boolean> {
+    let digest = newDigest();
+    let bytes = await partialState(partial, blob.size, digest);
+    if (bytes < 0) {
+      // A partial file that was not ours to continue, removed: from zero, with a new hash.
+      digest = newDigest();
+      bytes = 0;
+    }
     const resumed = bytes > 0;
     if (resumed) onProgress(bytes);
     if (bytes === blob.size && resumed) {
       // All there from before: only the check is left.
-      if (hash.digest('hex') === expected) return moveFile(partial, file);
+      if ((await digest.digest(blob.size)).hex === expected) {
+        await moveFile(partial, file);
+        return true;
+      }
       if (restarted) throw mismatch(blob, client);
       await startAgain();
-      continue;
+      return false;
     }
     const response = await client.request(`/v2/${repository}/blobs/${blob.digest}`, {
       repository,
@@ -155,7 +179,7 @@ async function fetchLocked(
       // 200 (the whole blob), 416, or a range that starts elsewhere: from the start.
       response.resume();
       await removeFile(partial);
-      if (response.statusCode === 200 || response.statusCode === 416 || response.statusCode === 206) continue;
+      if (response.statusCode === 200 || response.statusCode === 416 || response.statusCode === 206) return false;
     }
     if (response.statusCode !== 200 && !continues) {
       response.resume();
@@ -163,16 +187,17 @@ async function fetchLocked(
     }
     let reportedAt = 0;
     try {
-      // Hashed and counted as the chunks go by to the file: no stream of its own in between.
+      // Hashed (on this thread as the chunks go by, or read back from the file on the digest's) and
+      // counted: no stream of its own in between.
       await writeAll(response, partial, bytes, blob.size, (chunk) => {
-        hash.update(chunk);
+        digest.update(chunk);
         bytes += chunk.length;
         const now = monotonicMs();
         if (now - reportedAt >= 100) {
           reportedAt = now;
           onProgress(bytes);
         }
-      });
+      }, (onDisk) => digest.written(onDisk));
     } catch (err) {
       if (err instanceof TooLong) {
         await removeFile(partial);
@@ -184,37 +209,38 @@ async function fetchLocked(
         // The partial file was changed or replaced under the lock: not ours to trust, from zero.
         if (restarted) throw pullError(`cannot write ${partial}: it keeps changing under dpull`);
         await startAgain();
-        continue;
+        return false;
       }
       // The connection dropped: what arrived is kept; continued from there, a few times.
-      if (!client.aborted && continuation < CONTINUATIONS && response.statusCode !== undefined) continue;
+      if (!client.aborted && continuation < CONTINUATIONS && response.statusCode !== undefined) return false;
       throw err instanceof DpullError ? err : pullError(`the registry ${client.domain} broke off blob ${blob.digest} (what arrived is kept for the next run)`);
     }
     if (bytes < blob.size) {
-      if (continuation < CONTINUATIONS) continue; // cut short: continue it
+      if (continuation < CONTINUATIONS) return false; // cut short: continue it
       throw pullError(`blob ${blob.digest} from ${response.from} ended at ${bytes} of its ${blob.size} bytes (what arrived is kept for the next run)`);
     }
-    const actual = hash.digest('hex');
-    // What was hashed is what this process wrote to a file only it writes; the file must hold exactly that much.
-    if (actual !== expected || !holds(partial, blob.size)) {
+    const { hex: actual, file: hashed } = await digest.digest(blob.size);
+    // What was hashed is what this process wrote to a file only it writes (or that file read back);
+    // the file must hold exactly that much, and be the one read.
+    if (actual !== expected || !holds(partial, blob.size, hashed)) {
       if (resumed && !restarted) {
         await startAgain();
-        continue;
+        return false;
       }
       await removeFile(partial);
       throw mismatch(blob, client, `${algorithm}:${actual}`);
     }
     onProgress(bytes);
     await moveFile(partial, file);
-    return;
+    return true;
   }
 }
 
-/** True when `path` is a regular file of exactly `size` bytes. */
-function holds(path: string, size: number): boolean {
+/** True when `path` is a regular file of exactly `size` bytes (and the very file `read`, when given). */
+function holds(path: string, size: number, read?: { dev: number; ino: number }): boolean {
   try {
     const stats = lstatSync(path);
-    return stats.isFile() && stats.size === size;
+    return stats.isFile() && stats.size === size && (read === undefined || (stats.dev === read.dev && stats.ino === read.ino));
   } catch {
     return false;
   }
