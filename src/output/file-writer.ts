@@ -1,7 +1,12 @@
 import { close, constants, fstat, open, writev } from 'node:fs';
 
-/** Bytes waiting to be written before `write` asks its caller to wait for `onDrain`. */
-const HIGH_WATER = 8 << 20;
+/**
+ * Bytes waiting to be written before `write` asks its caller to wait for `onDrain`. Each queued
+ * chunk is memory held: with the hashing on its own thread the sockets outrun the writes on
+ * loopback, and at 8 MB a 4-blob pull peaked at 150 MB against 105 MB at 1 MB, at the same speed
+ * (bench/throughput.mjs). 1 MB still gathers a writev of many chunks.
+ */
+const HIGH_WATER = 1 << 20;
 /**
  * Bytes worth a write of their own; less waits up to GATHER_MS for more. A slow link hands over
  * chunks of a few kB each: written one by one, each is a round trip to libuv's threads.

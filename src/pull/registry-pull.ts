@@ -128,6 +128,7 @@ export async function streamRegistryPull(options: RegistryPullOptions, onBatch: 
     // Every size is known from the manifest: the total and the ETA are exact from the first frame.
     onBatch(layers.map((blob) => ({ ...layer(blob, 'pending', 'Pulling fs layer'), total: blob.size })));
     const limit = pLimit(blobsAtOnce());
+    const imageBytes = layers.reduce((sum, blob) => sum + blob.size, image.config.size);
     const fetch = (blob: Descriptor, shown: boolean) =>
       limit(async () => {
         if (layout.hasBlob(blob.digest)) {
@@ -145,6 +146,7 @@ export async function streamRegistryPull(options: RegistryPullOptions, onBatch: 
           },
           // Another pull (this process's or another's) is fetching it into the same folder.
           () => shown && onBatch([layer(blob, 'waiting', 'Waiting')]),
+          imageBytes,
         );
         if (shown) onBatch([got === 'present' ? layer(blob, 'exists', 'Already exists') : layer(blob, 'complete', 'Pull complete')]);
       });

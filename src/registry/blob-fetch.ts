@@ -109,12 +109,14 @@ export async function fetchBlob(
   file: string,
   onProgress: (bytes: number) => void,
   onWait?: () => void,
+  /** The bytes the whole pull fetches: a large pull hashes its large blobs on a thread of their own (blob-digest.ts). */
+  pullBytes = 0,
 ): Promise<'fetched' | 'present'> {
   const [algorithm, expected] = blob.digest.split(':');
   const lock = await lockFile(`${file}.lock`, client.signal, onWait);
   try {
     if (isRegularFile(file)) return 'present';
-    await fetchLocked(client, repository, blob, file, algorithm, expected, onProgress);
+    await fetchLocked(client, repository, blob, file, algorithm, expected, onProgress, pullBytes);
     return 'fetched';
   } finally {
     lock.release();
@@ -129,6 +131,7 @@ async function fetchLocked(
   algorithm: string,
   expected: string,
   onProgress: (bytes: number) => void,
+  pullBytes: number,
 ): Promise<void> {
   const partial = `${file}.partial`;
   let restarted = false;
@@ -139,7 +142,7 @@ async function fetchLocked(
   for (let continuation = 0; ; continuation++) {
     const digests: BlobDigest[] = [];
     const newDigest = () => {
-      digests.push(blobDigest(partial, algorithm, blob.size));
+      digests.push(blobDigest(partial, algorithm, blob.size, pullBytes));
       return digests.at(-1)!;
     };
     try {
