@@ -9,6 +9,7 @@ import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import { engineRequest, removeAllImages, stack } from '../support/stack.js';
 import { dpullBin, dpullNode, runDpull } from '../support/run-dpull.js';
 import { scratchDir } from '../support/scratch.js';
+import { paneAfter } from '../support/tmux.js';
 
 const s = stack();
 const pushed = JSON.parse(readFileSync('/tmp/dpull-stack/pushed.json', 'utf8')) as { multi: string; corrupt: string; corruptLayer: string };
@@ -259,24 +260,12 @@ describe('what a user sees', () => {
   });
 
   test('in tmux, the pane shows each layer unpacked and the result', async () => {
-    const session = `dpull-ctd-${process.pid}`;
     const ref = `${s.slowRegistry}/demo/three:1.0`;
-    const tmux = (...args: string[]) => execFileSync('tmux', args, { encoding: 'utf8' });
-    tmux('new-session', '-d', '-s', session, '-x', '160', '-y', '20',
-      `env XDG_CACHE_HOME=${scratchDir('dpull-cache-')} ${dpullNode()} ${dpullBin} -H ${s.containerdHost} -n k8s.io ${ref}; echo "exit=$?"; sleep 60`);
-    try {
-      let pane = '';
-      for (let i = 0; i < 300 && !pane.includes('exit='); i++) {
-        await new Promise((r) => setTimeout(r, 100));
-        pane = tmux('capture-pane', '-p', '-t', session);
-      }
-      const lines = pane.split('\n').map((l) => l.trimEnd());
-      expect(lines, pane).toContain('exit=0');
-      expect(lines.filter((l) => /^[0-9a-f]{12}  Pull complete/.test(l)), pane).toHaveLength(3);
-      expect(lines.some((l) => l.startsWith(`Status: Loaded ${ref} into containerd at ${s.containerdHost}, namespace k8s.io`)), pane).toBe(true);
-    } finally {
-      tmux('kill-session', '-t', session);
-    }
+    const lines = await paneAfter(`env XDG_CACHE_HOME=${scratchDir('dpull-cache-')} ${dpullNode()} ${dpullBin} -H ${s.containerdHost} -n k8s.io ${ref}`, { cols: 160, rows: 20 });
+    const pane = lines.join('\n');
+    expect(lines, pane).toContain('exit=0');
+    expect(lines.filter((l) => /^[0-9a-f]{12}  Pull complete/.test(l)), pane).toHaveLength(3);
+    expect(lines.some((l) => l.startsWith(`Status: Loaded ${ref} into containerd at ${s.containerdHost}, namespace k8s.io`)), pane).toBe(true);
   });
 });
 

@@ -1,5 +1,5 @@
 // dpull on a real terminal: a pseudo-terminal whose bytes go into a terminal emulator, and tmux.
-import { execFileSync } from 'node:child_process';
+import { paneAfter } from '../support/tmux.js';
 import { beforeEach, describe, expect, test } from 'vitest';
 import { inspectImage, removeAllImages, stack } from '../support/stack.js';
 import { runInPty } from '../support/pty.js';
@@ -60,25 +60,12 @@ describe('on a terminal', () => {
 
   test('in tmux, the pane shows the finished pull', async () => {
     const ref = `${s.slowRegistry}/demo/three:1.0`;
-    const session = `dpull-test-${process.pid}`;
-    const tmux = (...args: string[]) => execFileSync('tmux', args, { encoding: 'utf8' });
-    tmux('new-session', '-d', '-s', session, '-x', '90', '-y', '20',
-      `env DOCKER_HOST=${s.dockerHost} ${dpullNode()} ${dpullBin} ${ref}; echo "exit=$?"; sleep 60`);
-    try {
-      let pane = '';
-      for (let i = 0; i < 300 && !pane.includes('exit='); i++) {
-        await new Promise((r) => setTimeout(r, 100));
-        pane = tmux('capture-pane', '-p', '-t', session);
-      }
-      const lines = pane.split('\n').map((l) => l.trimEnd());
-      expect(lines).toContain('exit=0');
-      expect(lines[0]).toBe(`Pulling ${ref}`);
-      expect(lines.filter((l) => /^[0-9a-f]{12}  Pull complete/.test(l))).toHaveLength(3);
-      expect(lines).toContainEqual(expect.stringMatching(/^3\/3 layers · 9\.0\/9\.0 MB · 100% · \d+s$/));
-      expect(lines).toContain(`Status: Downloaded newer image for ${ref}`);
-      expect(lines.filter((l) => l.startsWith('Pulling '))).toHaveLength(1);
-    } finally {
-      tmux('kill-session', '-t', session);
-    }
+    const lines = await paneAfter(`env DOCKER_HOST=${s.dockerHost} ${dpullNode()} ${dpullBin} ${ref}`, { cols: 90, rows: 20 });
+    expect(lines).toContain('exit=0');
+    expect(lines[0]).toBe(`Pulling ${ref}`);
+    expect(lines.filter((l) => /^[0-9a-f]{12}  Pull complete/.test(l))).toHaveLength(3);
+    expect(lines).toContainEqual(expect.stringMatching(/^3\/3 layers · 9\.0\/9\.0 MB · 100% · \d+s$/));
+    expect(lines).toContain(`Status: Downloaded newer image for ${ref}`);
+    expect(lines.filter((l) => l.startsWith('Pulling '))).toHaveLength(1);
   });
 });
