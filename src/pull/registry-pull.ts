@@ -108,12 +108,25 @@ export async function streamRegistryPull(options: RegistryPullOptions, onBatch: 
   let forContainerd: import('./load-into-containerd.js').ContainerdImage | undefined;
   try {
     const layout = new OciLayout(layoutDir).check(); // before the registry is asked anything
-    if (options.engine?.kind === 'containerd') {
-      // (Reached first, as an engine is: a wrong socket is said before anything is fetched.)
-      const { ContainerdSession } = await import('./load-into-containerd.js');
-      containerd = await ContainerdSession.open(options.engine, options.engine.namespace ?? 'default', options.engine.snapshotter, signal);
+    // containerd is reached while the manifest is asked for (pulls of one image into several
+    // engines at once then ask once: resolveFromEndpoints), and a wrong socket is said before
+    // anything is fetched.
+    const engine = options.engine;
+    const opening = engine?.kind === 'containerd'
+      ? import('./load-into-containerd.js').then(({ ContainerdSession }) => ContainerdSession.open(engine, engine.namespace ?? 'default', engine.snapshotter, signal))
+      : undefined;
+    opening?.catch(() => {}); // (awaited below)
+    const resolving = resolveFromEndpoints(options, name, signal, onBatch);
+    if (opening !== undefined) {
+      resolving.catch(() => {}); // (awaited below, once containerd answered)
+      try {
+        containerd = await opening;
+      } catch (err) {
+        resolving.then(({ client: unused }) => unused.close(), () => {});
+        throw err;
+      }
     }
-    const { image, endpoint, client: answered } = await resolveFromEndpoints(options, name, signal, onBatch);
+    const { image, endpoint, client: answered } = await resolving;
     client = answered;
     const registry = client; // (for the closures below)
     const from = endpoint.mirror ? ` (from the mirror ${endpoint.domain})` : '';

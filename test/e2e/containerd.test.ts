@@ -182,6 +182,26 @@ describe('a pull into containerd 1.7', () => {
   });
 });
 
+test('--load into dockerd and both containerds: one fetch — one manifest GET, each blob once — and each holds the image', async () => {
+  const { faultProxy } = await import('../support/fault-proxy.js');
+  const proxy = await faultProxy(s.registry, 'none', 0);
+  const ref = `${proxy.address}/demo/three:1.0`;
+  try {
+    await removeAllImages(s.socketPath);
+    const run = await runDpull(['--no-tty', '--load', '-H', s.dockerHost, '-H', s.containerdHost, '-H', s.containerd2Host, '-n', 'k8s.io', ref], { XDG_CACHE_HOME: scratchDir('dpull-cache-') });
+    expect(run.code, run.stderr).toBe(0);
+    expect((await engineRequest('GET', `/images/${encodeURIComponent(ref)}/json`, s.socketPath)).status).toBe(200);
+    for (const c of containerds) expect(views(c).checked('k8s.io', ref), c.name).toEqual({ status: 'complete (4/4)', unpacked: 'true' });
+    const blobs = proxy.requests.filter((r) => r.startsWith('GET ') && r.includes('/blobs/') && r.endsWith(' 200'));
+    expect(blobs).toHaveLength(4); // the config and three layers
+    expect(new Set(blobs).size).toBe(blobs.length);
+    expect(proxy.requests.filter((r) => r.startsWith('GET ') && r.includes('/manifests/') && r.endsWith(' 200'))).toHaveLength(1);
+  } finally {
+    await proxy.close();
+    await removeAllImages(s.socketPath);
+  }
+});
+
 describe('finding containerd', () => {
   test('CONTAINERD_ADDRESS (a socket path, as ctr takes it) with no docker engine set', async () => {
     const run = await runDpull(['-q', runnable], { HOME: scratchDir('dpull-home-'), CONTAINERD_ADDRESS: s.containerdSocket, XDG_CACHE_HOME: scratchDir('dpull-cache-') });
