@@ -140,66 +140,72 @@ export class ContainerdSession {
     blobPath: (digest: string) => string,
     held: Set<string>,
     onBatch: (events: PullEvent[]) => void,
-    options: { signal: AbortSignal; onActivity: () => void },
+    options: { signal: AbortSignal; onActivity: () => void; arrived?: (digest: string) => Promise<unknown> },
   ): Promise<void> {
-    const { signal, onActivity } = options;
+    const { signal, onActivity, arrived = async () => {} } = options;
     const target = image.index ?? image.manifest;
-    let doing = 'writing the image into its content store';
-    try {
-      const source = { [`containerd.io/distribution.source.${image.domain.replace(/:\d+$/, '')}`]: image.repository };
-      const chain = chainIds(image.diffIds);
-      const uniqueLayers = [...new Map(image.layers.map((layer): [string, Descriptor] => [layer.digest, layer])).values()];
-      // Children before parents; the labels are containerd's client's (images.ChildGCLabels).
-      const blobs: ContentBlob[] = [
-        ...uniqueLayers.filter((layer) => !held.has(layer.digest)).map((layer) => ({ digest: layer.digest, size: layer.size, path: blobPath(layer.digest), labels: source })),
-        {
-          digest: image.config.digest,
-          size: image.config.size,
-          path: blobPath(image.config.digest),
-          labels: { ...source, ...(chain.length > 0 && { [`containerd.io/gc.ref.snapshot.${this.snapshotter}`]: chain.at(-1)! }) },
+    const source = { [`containerd.io/distribution.source.${image.domain.replace(/:\d+$/, '')}`]: image.repository };
+    const chain = chainIds(image.diffIds);
+    const uniqueLayers = [...new Map(image.layers.map((layer): [string, Descriptor] => [layer.digest, layer])).values()];
+    const toSend = uniqueLayers.filter((layer) => !held.has(layer.digest));
+    // The labels are containerd's client's (images.ChildGCLabels); parents after their children.
+    const parents: ContentBlob[] = [
+      {
+        digest: image.config.digest,
+        size: image.config.size,
+        path: blobPath(image.config.digest),
+        labels: { ...source, ...(chain.length > 0 && { [`containerd.io/gc.ref.snapshot.${this.snapshotter}`]: chain.at(-1)! }) },
+      },
+      {
+        digest: image.manifest.digest,
+        size: image.manifest.bytes.length,
+        bytes: image.manifest.bytes,
+        labels: {
+          ...source,
+          'containerd.io/gc.ref.content.config': image.config.digest,
+          ...Object.fromEntries(image.layers.map((layer, i) => [`containerd.io/gc.ref.content.l.${i}`, layer.digest])),
         },
-        {
-          digest: image.manifest.digest,
-          size: image.manifest.bytes.length,
-          bytes: image.manifest.bytes,
-          labels: {
-            ...source,
-            'containerd.io/gc.ref.content.config': image.config.digest,
-            ...Object.fromEntries(image.layers.map((layer, i) => [`containerd.io/gc.ref.content.l.${i}`, layer.digest])),
-          },
-        },
-        ...(image.index ? [{ digest: image.index.digest, size: image.index.bytes.length, bytes: image.index.bytes, labels: { ...source, ...indexLabels(image.index.bytes) } }] : []),
-      ];
-      const totalBytes = blobs.reduce((sum, blob) => sum + blob.size, 0);
-      let sent = 0;
-      let percent = 0;
-      const sending = (): PullEvent => ({ type: 'sending', engine: this.url, sentBytes: sent, totalBytes, layers: uniqueLayers.length - held.size });
-      onBatch([{ type: 'message', message: `Loading into ${onScreen(this.address, this.namespace)}` }, sending()]);
-      for (const blob of blobs) {
-        const wrote = await writeContent(this.client, blob, (bytes) => {
-          sent += bytes;
-          onActivity();
-          const now = Math.floor((sent * 100) / Math.max(totalBytes, 1));
-          if (now > percent) {
-            percent = now;
-            onBatch([sending()]);
-          }
-        }, signal);
+      },
+      ...(image.index ? [{ digest: image.index.digest, size: image.index.bytes.length, bytes: image.index.bytes, labels: { ...source, ...indexLabels(image.index.bytes) } }] : []),
+    ];
+    const totalBytes = [...toSend, ...parents].reduce((sum, blob) => sum + blob.size, 0);
+    let sent = 0;
+    let percent = 0;
+    const sending = (): PullEvent => ({ type: 'sending', engine: this.url, sentBytes: sent, totalBytes, layers: toSend.length });
+    const write = async (blob: ContentBlob) => {
+      const wrote = await writeContent(this.client, blob, (bytes) => {
+        sent += bytes;
         onActivity();
-        if (wrote === 'present') {
-          // (Someone else's blob: this pull's labels on it, and its lease over it.)
-          await this.lease({ id: blob.digest, type: 'content' }, signal);
-          const paths = Object.keys(blob.labels).map((key) => `labels.${key}`);
-          await this.client.call('content', 'Update', { info: { digest: blob.digest, labels: blob.labels }, update_mask: { paths } }, { signal });
-          sent += blob.size;
+        const now = Math.floor((sent * 100) / Math.max(totalBytes, 1));
+        if (now > percent) {
+          percent = now;
+          onBatch([sending()]);
         }
+      }, signal).catch((err: unknown) => Promise.reject(signal.aborted ? signal.reason : containerdFailure('writing the image into its content store', err)));
+      onActivity();
+      if (wrote === 'present') {
+        // (Someone else's blob: this pull's labels on it, and its lease over it.)
+        await this.lease({ id: blob.digest, type: 'content' }, signal);
+        const paths = Object.keys(blob.labels).map((key) => `labels.${key}`);
+        await this.client.call('content', 'Update', { info: { digest: blob.digest, labels: blob.labels }, update_mask: { paths } }, { signal });
+        sent += blob.size;
       }
-      if (sent > 0) onBatch([sending()]);
-      doing = 'unpacking the image';
+    };
+    onBatch([{ type: 'message', message: `Loading into ${onScreen(this.address, this.namespace)}` }, sending()]);
+    // Each layer goes in as soon as it has arrived, and is unpacked (in the manifest's order) as
+    // soon as it and those below it are in: containerd works while the rest is still fetched.
+    const written = new Map<string, Promise<void>>();
+    for (const layer of toSend) {
+      const done = arrived(layer.digest).then(() => write({ digest: layer.digest, size: layer.size, path: blobPath(layer.digest), labels: source }));
+      done.catch(() => {}); // (awaited below)
+      written.set(layer.digest, done);
+    }
+    try {
       for (let i = 0; i < image.layers.length; i++) {
         const layer = image.layers[i];
         const id = layerId(layer.digest);
         if (image.diffIds[i] === undefined) throw new ContainerdCallError(Status.FAILED_PRECONDITION, `the image's config names ${image.diffIds.length} layers, its manifest ${image.layers.length}`);
+        await written.get(layer.digest);
         onBatch([{ type: 'layer', id, phase: 'extracting', status: 'Extracting' }]);
         const applied = await applyLayer(this.client, this.snapshotter, {
           blob: layer,
@@ -216,7 +222,14 @@ export class ContainerdSession {
         }
         onBatch([{ type: 'layer', id, phase: 'complete', status: 'Pull complete' }]);
       }
-      doing = 'recording the image';
+      await Promise.all(written.values());
+      for (const blob of parents) await write(blob);
+      onBatch([sending()]);
+    } catch (err) {
+      if (signal.aborted) throw signal.reason;
+      throw containerdFailure('unpacking the image', err);
+    }
+    try {
       // In k8s.io, the records the CRI plugin keeps for an image it manages: the reference and the
       // image ID (the config's digest), so that the kubelet sees the image as pulled.
       const cri = this.namespace === 'k8s.io';
@@ -224,16 +237,16 @@ export class ContainerdSession {
       for (const name of [image.name, ...(cri ? [image.config.digest] : [])]) {
         await this.record(name, { media_type: target.mediaType, digest: target.digest, size: target.bytes.length }, labels, signal);
       }
-      const notSent = uniqueLayers.filter((layer) => held.has(layer.digest)).reduce((sum, layer) => sum + layer.size, 0);
-      onBatch([
-        { type: 'status', message: `Loaded ${image.name} into ${onScreen(this.address, this.namespace)} (${formatBytes(sent)} sent${notSent ? `; ${formatBytes(notSent)} of layers it has left out` : ''})`, upToDate: false },
-        { type: 'load', engine: this.url, sentBytes: sent, skippedBytes: notSent, upToDate: false },
-        { type: 'image', ...this.imageWords(image) },
-      ]);
     } catch (err) {
       if (signal.aborted) throw signal.reason;
-      throw containerdFailure(doing, err);
+      throw containerdFailure('recording the image', err);
     }
+    const notSent = uniqueLayers.filter((layer) => held.has(layer.digest)).reduce((sum, layer) => sum + layer.size, 0);
+    onBatch([
+      { type: 'status', message: `Loaded ${image.name} into ${onScreen(this.address, this.namespace)} (${formatBytes(sent)} sent${notSent ? `; ${formatBytes(notSent)} of layers it has left out` : ''})`, upToDate: false },
+      { type: 'load', engine: this.url, sentBytes: sent, skippedBytes: notSent, upToDate: false },
+      { type: 'image', ...this.imageWords(image) },
+    ]);
   }
 
   /** The image as `crictl images` says it: ID the config's digest, size of its blobs. */

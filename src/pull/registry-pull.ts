@@ -164,6 +164,12 @@ export async function streamRegistryPull(options: RegistryPullOptions, onBatch: 
         if (shown) onBatch([got === 'present' ? layer(blob, 'exists', 'Already exists') : layer(blob, 'complete', 'Pull complete')]);
       });
     const ids = [image.config.digest, image.manifest.digest, ...(image.index ? [image.index.digest] : [])];
+    /** A single-platform image says its platform in its config: it must be the one asked for. */
+    const checkPlatform = (platform: string) => {
+      if (image.index === undefined && options.platform !== undefined && options.platform !== platform) {
+        throw pullError(`${ref.domain}/${ref.path} is an image for ${platform} only, not ${options.platform}`);
+      }
+    };
     // --load: what the engine has decides what is fetched and sent (the config first: it names the layers).
     let held = new Set<string>();
     // The config, once fetched (verified, and at most MAX_CONFIG_BYTES), read once.
@@ -186,6 +192,7 @@ export async function streamRegistryPull(options: RegistryPullOptions, onBatch: 
           diffIds,
           platform: image.index !== undefined ? image.platform : formatPlatform(config),
         };
+        checkPlatform(forContainerd.platform); // (before containerd is given anything)
         const holdings = await containerd.holdings(forContainerd, signal);
         idle.touch();
         if (holdings.hasImage) {
@@ -226,7 +233,20 @@ export async function streamRegistryPull(options: RegistryPullOptions, onBatch: 
     const startLayers = () => layers.filter((blob) => !held.has(blob.digest)).forEach((blob) => fetching.set(blob.digest, fetch(blob, true)));
     if (!onePass) {
       startLayers();
-      await allOrNone([fetch(image.config, false), ...fetching.values()], failed);
+      // Into containerd, each layer goes in as soon as it has arrived (load-into-containerd.ts).
+      const session = containerd;
+      const loading = session === undefined ? undefined : (async () => {
+        onBatch([{ type: 'digest', digest: image.index?.digest ?? image.manifest.digest }]);
+        // (Once every blob is here, what --timeout waits on is containerd.)
+        Promise.all(fetching.values()).then(() => idle.waitingOn(`containerd at ${session.url}`), () => {});
+        await session.load(forContainerd!, (blob) => layout.blobPath(blob), held, onBatch, {
+          signal,
+          onActivity: () => idle.touch(),
+          arrived: (digest) => fetching.get(digest) ?? Promise.resolve(),
+        });
+      })();
+      await allOrNone([fetch(image.config, false), ...fetching.values(), ...(loading ? [loading] : [])], failed);
+      if (loading !== undefined) return;
     }
     // The manifest as stored (the registry's bytes, and the index it was chosen from, unless made anew as OCI).
     layout.writeBlob(stored.digest, stored.bytes);
@@ -234,9 +254,7 @@ export async function streamRegistryPull(options: RegistryPullOptions, onBatch: 
     // A single-platform image says its platform in its config.
     config ??= readConfig();
     const platform = image.index !== undefined ? image.platform : formatPlatform(config);
-    if (image.index === undefined && options.platform !== undefined && options.platform !== platform) {
-      throw pullError(`${ref.domain}/${ref.path} is an image for ${platform} only, not ${options.platform}`);
-    }
+    checkPlatform(platform);
     if (onePass) startLayers(); // (once the platform is known to be the one asked for)
     const [os, architecture, variant] = platform.split('/');
     const manifest: Descriptor = { mediaType: stored.mediaType, digest: stored.digest, size: stored.bytes.length, platform: { os, architecture, ...(variant && { variant }) } };
@@ -260,11 +278,6 @@ export async function streamRegistryPull(options: RegistryPullOptions, onBatch: 
       // (Rows of layers the engine has stay `Already exists`: only the others are loaded.)
       const layerOfDiffId = new Map(diffIds.flatMap((diffId, i): [string, string][] => (image.layers[i] === undefined || held.has(image.layers[i].digest) ? [] : [[diffId, layerId(image.layers[i].digest)]])));
       onBatch([{ type: 'digest', digest }]);
-      if (containerd !== undefined) {
-        idle.waitingOn(`containerd at ${containerd.url}`);
-        await containerd.load(forContainerd!, (blob) => layout.blobPath(blob), held, onBatch, { signal, onActivity: () => idle.touch() });
-        return;
-      }
       const { loadIntoEngine } = await import('./load-into-engine.js');
       idle.waitingOn(`the engine at ${options.engine!.url}`);
       const notSent = layers.filter((blob) => held.has(blob.digest)).reduce((sum, blob) => sum + blob.size, 0);

@@ -40,6 +40,8 @@ export interface PullTotals {
   /** Seconds left at the current speed, when it can be told. */
   etaSeconds?: number;
   elapsedMs: number;
+  /** The image going into the engine (--load, containerd) and not yet there: bytes sent of all. */
+  sending?: { sentBytes: number; totalBytes: number };
 }
 
 // Whatever an engine sends, what is kept stays bounded: a real image has at most a few hundred
@@ -187,6 +189,9 @@ export class PullState {
       ...(bytesPerSecond !== undefined && { bytesPerSecond }),
       ...(etaSeconds !== undefined && { etaSeconds }),
       elapsedMs: now - this.startedAt,
+      ...(this.sending !== undefined && this.load === undefined && this.sending.sentBytes < this.sending.totalBytes && {
+        sending: { sentBytes: this.sending.sentBytes, totalBytes: this.sending.totalBytes },
+      }),
     };
   }
 

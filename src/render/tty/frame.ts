@@ -80,7 +80,11 @@ export function totalsParts(totals: PullTotals): string[] {
   const parts = [`${done}/${totals.layers} layers`];
   if (totals.reused > 0) parts.push(`${totals.reused} reused`);
   const whole = totals.sizesKnown && totals.unsizedLayers === 0;
-  if (totals.knownBytes > 0 && whole && totals.downloadedBytes >= totals.knownBytes && totals.unpacking > 0) {
+  if (totals.sending !== undefined && totals.downloadedBytes >= totals.knownBytes) {
+    // Fetched, and on its way into the engine (--load, containerd): that is what moves now.
+    const { sentBytes, totalBytes } = totals.sending;
+    parts.push(`${formatBytes(totals.downloadedBytes)} downloaded`, `sending ${formatProgress(sentBytes, totalBytes)}`, formatPercent(sentBytes, totalBytes));
+  } else if (totals.knownBytes > 0 && whole && totals.downloadedBytes >= totals.knownBytes && totals.unpacking > 0) {
     // Every byte is here but layers are not done: 100% would read as finished.
     parts.push(`${formatBytes(totals.knownBytes)} downloaded`, unpackingPart(totals.unpacking));
   } else if (totals.knownBytes > 0) {
