@@ -6,6 +6,8 @@ import { callError, ContainerdCallError, Status, type ContainerdClient } from '.
 const CHUNK = 1 << 20;
 /** Write messages sent before the first is answered: the socket stays busy while containerd writes. */
 const IN_FLIGHT = 4;
+/** A message unanswered this long ends the write: a containerd that stopped is not waited for forever. */
+const ANSWER_MS = 60_000;
 
 export interface ContentBlob {
   digest: string;
@@ -62,7 +64,19 @@ async function writeOnce(client: ContainerdClient, blob: ContentBlob, onBytes: (
     failure ??= err;
     for (const waiter of answers.splice(0)) waiter.reject(failure);
   };
-  call.on('data', () => answers.shift()?.resolve());
+  // Each answer (or the first message) starts the wait for the next afresh.
+  let silent: NodeJS.Timeout | undefined;
+  const expectAnswer = () => {
+    clearTimeout(silent);
+    if (answers.length > 0) silent = setTimeout(() => {
+      fail(new ContainerdCallError(Status.DEADLINE_EXCEEDED, `no answer to a write of ${blob.digest} for ${ANSWER_MS / 1000}s`));
+      call.cancel();
+    }, ANSWER_MS);
+  };
+  call.on('data', () => {
+    answers.shift()?.resolve();
+    expectAnswer();
+  });
   call.on('error', (err: import('@grpc/grpc-js').ServiceError) => fail(err.code === Status.CANCELLED && signal.aborted ? signal.reason : callError(err)));
   // (The status, not 'end': a refusal may end the stream before its code is known.)
   call.on('status', (status: { code: number }) => status.code === 0 && fail(new ContainerdCallError(Status.UNKNOWN, 'containerd ended the write before it was committed')));
@@ -71,6 +85,7 @@ async function writeOnce(client: ContainerdClient, blob: ContentBlob, onBytes: (
   const send = (request: object): Promise<void> => {
     if (failure !== undefined) return Promise.reject(failure);
     const answered = new Promise<void>((resolve, reject) => answers.push({ resolve, reject }));
+    if (answers.length === 1) expectAnswer();
     call.write(request);
     return answered;
   };
@@ -93,6 +108,7 @@ async function writeOnce(client: ContainerdClient, blob: ContentBlob, onBytes: (
     if (offset !== blob.size) throw new Error(`${blob.path ?? blob.digest} holds ${offset} bytes, not ${blob.size}`);
     await send({ action: 'COMMIT', ref, total: blob.size, expected: blob.digest, offset, labels: blob.labels });
   } finally {
+    clearTimeout(silent);
     signal.removeEventListener('abort', onAbort);
     call.removeAllListeners('status');
     call.on('error', () => {}); // (a cancel after the end is nobody's failure)

@@ -314,3 +314,41 @@ describe('import { pull } from "dpull"', () => {
     expect(ctr('default', 'leases', 'ls')).not.toMatch(/dpull-/);
   });
 });
+
+describe('a hostile containerd (a gRPC server of the test\'s own)', () => {
+  test('a layer it says unpacks to another digest than the config\'s: exit 1, the image not recorded', async () => {
+    const { fakeContainerd } = await import('../support/fake-containerd.js');
+    const fake = await fakeContainerd({ appliedDigest: `sha256:${'ab'.repeat(32)}` });
+    const run = await runDpull(['--no-tty', '-H', fake.host, `${s.registry}/demo/three:1.0`], { XDG_CACHE_HOME: scratchDir('dpull-cache-') });
+    expect(run.code).toBe(1);
+    expect(run.stderr.trimEnd().split('\n').at(-1)).toMatch(new RegExp(`^dpull: containerd could not finish unpacking the image: layer sha256:[0-9a-f]{64} unpacks to sha256:${'ab'.repeat(32)}, not the sha256:[0-9a-f]{64} its config says$`));
+    expect(fake.calls).not.toContain('Images.Create');
+    expect(fake.calls).toContain('Leases.Delete');
+  });
+
+  test('its error words with terminal escapes and the registry password in them: printed clean, no secret', async () => {
+    const { fakeContainerd } = await import('../support/fake-containerd.js');
+    const fake = await fakeContainerd({ writeError: `\x1b[2J\x1b]0;pwned\x07disk on fire for ${s.authPassword}` });
+    const auth = Buffer.from(`${s.authUser}:${s.authPassword}`).toString('base64');
+    const run = await runDpull(['--no-tty', '-H', fake.host, `${s.authRegistry}/private/three:1.0`], { DOCKER_AUTH_CONFIG: JSON.stringify({ auths: { [s.authRegistry]: { auth } } }), XDG_CACHE_HOME: scratchDir('dpull-cache-') });
+    expect(run.code).toBe(1);
+    expect(run.stderr.trimEnd().split('\n').at(-1)).toMatch(/^dpull: containerd could not finish writing the image into its content store: .*disk on fire for /);
+    expect(run.stdout + run.stderr).not.toContain('\x1b');
+    expect(run.stdout + run.stderr).not.toContain('\x07');
+    expect(run.stdout + run.stderr).not.toContain(s.authPassword);
+  });
+
+  test.each([
+    ['an unpack that never ends', { applyHangs: true }],
+    ['a write never answered', { writeSilent: true }],
+  ])('%s, with --timeout 2s: exit 1 naming containerd, not a hang', async (_, hostility) => {
+    const { fakeContainerd } = await import('../support/fake-containerd.js');
+    const fake = await fakeContainerd(hostility);
+    const started = Date.now();
+    const run = await runDpull(['--no-tty', '--timeout', '2s', '-H', fake.host, `${s.registry}/demo/three:1.0`], { XDG_CACHE_HOME: scratchDir('dpull-cache-') });
+    expect(run.code).toBe(1);
+    expect(Date.now() - started).toBeLessThan(15_000);
+    expect(run.stderr.trimEnd().split('\n').at(-1)).toBe(`dpull: nothing from containerd at ${fake.host} for 2s (--timeout); the pull was cancelled`);
+    expect(fake.calls).not.toContain('Images.Create');
+  });
+});
