@@ -4,7 +4,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 const file = fileURLToPath(new URL('../BENCHMARKS.md', import.meta.url));
-const HEAD = '# Benchmarks\n\nThe figures below are written by the bench scripts (`node bench/run.mjs --write`, `node bench/startup.mjs --write`, `node bench/registry.mjs --write`, `node bench/ssh.mjs --write`, `node bench/fleet.mjs --write`, `node bench/slow-link.mjs --write`, `node bench/throughput.mjs --write`); nothing in them is typed by hand. The notes at the end are.\n';
+const HEAD = '# Benchmarks\n\nThe figures below are written by the bench scripts (`node bench/run.mjs --write`, `node bench/startup.mjs --write`, `node bench/registry.mjs --write`, `node bench/ssh.mjs --write`, `node bench/fleet.mjs --write`, `node bench/slow-link.mjs --write`, `node bench/throughput.mjs --write`, `node bench/containerd.mjs --write`); nothing in them is typed by hand. The notes at the end are.\n';
 
 export function writeSection(heading, body) {
   const text = existsSync(file) ? readFileSync(file, 'utf8') : '';

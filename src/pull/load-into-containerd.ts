@@ -8,6 +8,7 @@ import { applyLayer, chainIds, hasSnapshot } from '../containerd/unpack.js';
 import { crypto } from '../builtins.js';
 import { formatBytes } from '../render/format.js';
 import { isContainerdIdentifier } from '../containerd/identifier.js';
+import pLimit from 'p-limit';
 
 // containerd as an engine, the way `ctr image pull` fills it by default in 1.7 (`--local`): the
 // client fetches (here dpull's registry client, into its verified cache, with its mirrors,
@@ -194,9 +195,11 @@ export class ContainerdSession {
     onBatch([{ type: 'message', message: `Loading into ${onScreen(this.address, this.namespace)}` }, sending()]);
     // Each layer goes in as soon as it has arrived, and is unpacked (in the manifest's order) as
     // soon as it and those below it are in: containerd works while the rest is still fetched.
+    // (Two at once: containerd takes them no faster in parallel, and each holds buffers in gRPC's queues.)
+    const writing = pLimit(2);
     const written = new Map<string, Promise<void>>();
     for (const layer of toSend) {
-      const done = arrived(layer.digest).then(() => write({ digest: layer.digest, size: layer.size, path: blobPath(layer.digest), labels: source }));
+      const done = arrived(layer.digest).then(() => writing(() => write({ digest: layer.digest, size: layer.size, path: blobPath(layer.digest), labels: source })));
       done.catch(() => {}); // (awaited below)
       written.set(layer.digest, done);
     }
