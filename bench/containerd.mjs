@@ -69,7 +69,7 @@ for (const image of images) {
   }
 }
 const table = [
-  `Measured ${new Date().toISOString().slice(0, 10)}, Node ${process.version}; median of ${RUNS} runs, interleaved; cold pulls (the namespace emptied and collected, dpull's cache emptied) from the stack's loopback registry into the stack's containerds. CPU and RSS are the client's (dpull's or ctr's), not containerd's.`,
+  `Measured ${new Date().toISOString().slice(0, 10)}, Node ${process.version}; median of ${RUNS} runs, interleaved; cold pulls (both namespaces emptied and collected before each run, dpull's cache emptied) from the stack's loopback registry into the stack's containerds. CPU and RSS are the client's (dpull's or ctr's), not containerd's.`,
   '',
   '| image | into | tool | wall s | × ctr | CPU s | peak RSS MB |',
   '| --- | --- | --- | --- | --- | --- | --- |',
