@@ -56,6 +56,8 @@ export async function hasContent(client: ContainerdClient, digest: string, signa
 }
 
 async function writeOnce(client: ContainerdClient, blob: ContentBlob, onBytes: (bytes: number) => void, signal: AbortSignal): Promise<void> {
+  // (A write queued behind others may start after the pull was given up: its abort is past.)
+  if (signal.aborted) throw signal.reason;
   const ref = `dpull-${blob.digest}`;
   const call = client.stream('content', 'Write');
   const answers: { resolve: () => void; reject: (err: unknown) => void }[] = [];
