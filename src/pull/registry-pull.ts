@@ -141,7 +141,9 @@ export async function streamRegistryPull(options: RegistryPullOptions, onBatch: 
     // Every size is known from the manifest: the total and the ETA are exact from the first frame.
     onBatch(layers.map((blob) => ({ ...layer(blob, 'pending', 'Pulling fs layer'), total: blob.size })));
     const limit = pLimit(blobsAtOnce());
-    const imageBytes = layers.reduce((sum, blob) => sum + blob.size, image.config.size);
+    const layerBytes = layers.reduce((sum, blob) => sum + blob.size, 0);
+    const imageBytes = image.config.size + layerBytes;
+    const digest = image.index?.digest ?? image.manifest.digest; // what the user asked for: the index, if there was one
     const fetch = (blob: Descriptor, shown: boolean) =>
       limit(async () => {
         if (layout.hasBlob(blob.digest)) {
@@ -164,6 +166,13 @@ export async function streamRegistryPull(options: RegistryPullOptions, onBatch: 
         if (shown) onBatch([got === 'present' ? layer(blob, 'exists', 'Already exists') : layer(blob, 'complete', 'Pull complete')]);
       });
     const ids = [image.config.digest, image.manifest.digest, ...(image.index ? [image.index.digest] : [])];
+    /** An engine that has the image already (--load, containerd): every layer there, nothing sent. */
+    const upToDate = (message: string, engineUrl: string): PullEvent[] => [
+      ...layers.map((blob) => layer(blob, 'exists', 'Already exists')),
+      { type: 'digest', digest },
+      { type: 'status', message, upToDate: true },
+      { type: 'load', engine: engineUrl, sentBytes: 0, skippedBytes: layerBytes, upToDate: true },
+    ];
     /** A single-platform image says its platform in its config: it must be the one asked for. */
     const checkPlatform = (platform: string) => {
       if (image.index === undefined && options.platform !== undefined && options.platform !== platform) {
@@ -179,7 +188,6 @@ export async function streamRegistryPull(options: RegistryPullOptions, onBatch: 
       await allOrNone([fetch(image.config, false)], failed);
       config = readConfig();
       const { diffIds } = config;
-      const engine = options.engine!;
       if (containerd !== undefined) {
         forContainerd = {
           name,
@@ -196,13 +204,7 @@ export async function streamRegistryPull(options: RegistryPullOptions, onBatch: 
         const holdings = await containerd.holdings(forContainerd, signal);
         idle.touch();
         if (holdings.hasImage) {
-          onBatch([
-            ...layers.map((blob) => layer(blob, 'exists', 'Already exists')),
-            { type: 'digest', digest: image.index?.digest ?? image.manifest.digest },
-            { type: 'status', message: containerd.upToDateWords(forContainerd), upToDate: true },
-            { type: 'load', engine: engine.url, sentBytes: 0, skippedBytes: layers.reduce((sum, blob) => sum + blob.size, 0), upToDate: true },
-            { type: 'image', ...containerd.imageWords(forContainerd) },
-          ]);
+          onBatch([...upToDate(containerd.upToDateWords(forContainerd), containerd.url), { type: 'image', ...containerd.imageWords(forContainerd) }]);
           return;
         }
         held = holdings.layers;
@@ -212,12 +214,7 @@ export async function streamRegistryPull(options: RegistryPullOptions, onBatch: 
         const holdings = await engineHoldings(options.engine!, apiVersion, name, ids, signal);
         idle.touch();
         if (holdings.hasImage) {
-          onBatch([
-            ...layers.map((blob) => layer(blob, 'exists', 'Already exists')),
-            { type: 'digest', digest: image.index?.digest ?? image.manifest.digest },
-            { type: 'status', message: `Image is up to date for ${name} in the engine at ${options.engine!.url}`, upToDate: true },
-            { type: 'load', engine: options.engine!.url, sentBytes: 0, skippedBytes: layers.reduce((sum, blob) => sum + blob.size, 0), upToDate: true },
-          ]);
+          onBatch(upToDate(`Image is up to date for ${name} in the engine at ${options.engine!.url}`, options.engine!.url));
           const inEngine = await lookUpImage(options.engine!, apiVersion, name, false, signal);
           onBatch([{ type: 'image', ...(inEngine ?? { warning: `the engine lists no image ${name}` }) }]);
           return;
@@ -236,7 +233,7 @@ export async function streamRegistryPull(options: RegistryPullOptions, onBatch: 
       // Into containerd, each layer goes in as soon as it has arrived (load-into-containerd.ts).
       const session = containerd;
       const loading = session === undefined ? undefined : (async () => {
-        onBatch([{ type: 'digest', digest: image.index?.digest ?? image.manifest.digest }]);
+        onBatch([{ type: 'digest', digest }]);
         // (Once every blob is here, what --timeout waits on is containerd.)
         Promise.all(fetching.values()).then(() => idle.waitingOn(`containerd at ${session.url}`), () => {});
         await session.load(forContainerd!, (blob) => layout.blobPath(blob), held, onBatch, {
@@ -271,7 +268,6 @@ export async function streamRegistryPull(options: RegistryPullOptions, onBatch: 
         docker: { Config: inArchive(image.config), RepoTags: repoTags, Layers: image.layers.map(inArchive) },
       }),
     };
-    const digest = image.index?.digest ?? image.manifest.digest; // what the user asked for: the index, if there was one
     if (output.kind === 'load') {
       // Through the client, into the engine: the engine never talks to the registry.
       const diffIds = config.diffIds;
@@ -308,7 +304,7 @@ export async function streamRegistryPull(options: RegistryPullOptions, onBatch: 
       {
         type: 'image',
         id: image.config.digest,
-        size: image.config.size + layers.reduce((sum, l) => sum + l.size, 0),
+        size: imageBytes,
         platform,
         ...(image.rateLimit !== undefined && { rateLimit: { registry: ref.domain, ...image.rateLimit } }),
       },
