@@ -14,10 +14,11 @@ const CONTINUATIONS = 3;
 const READ_CHUNK = 1 << 20;
 
 /**
- * What a partial file left by an interrupted pull holds: its bytes and their hash, read from disk
- * through one descriptor opened without following a symlink. Anything that is not a plain file of
- * its own (a symlink, a hard link to another file, a folder), or larger than the blob, is removed
- * and the blob starts from zero.
+ * How many bytes a partial file left by an interrupted pull holds, checked through one descriptor
+ * opened without following a symlink; on the main thread its bytes are fed to `digest` as they are
+ * read (the digest's thread reads them itself). Anything that is not a plain file of its own (a
+ * symlink, a hard link to another file, a folder), or larger than the blob, is removed: -1, and
+ * the blob starts from zero with a new digest (this one may have been fed part of it).
  */
 async function partialState(partial: string, size: number, digest: BlobDigest): Promise<number> {
   let fd: number;
