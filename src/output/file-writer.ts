@@ -122,7 +122,8 @@ export class FileWriter {
         this.drained = undefined;
         drained();
       }
-      this.flush();
+      // (The caller, told of the drain, may have written and ended meanwhile: a write may be under way.)
+      if (!this.busy) this.flush();
     });
   }
 
