@@ -99,9 +99,11 @@ async function writeOnce(client: ContainerdClient, blob: ContentBlob, onBytes: (
     for await (const piece of pieces as AsyncIterable<Buffer>) {
       for (let at = 0; at < piece.length; at += CHUNK) {
         const data = piece.subarray(at, at + CHUNK);
-        const answered = send({ action: 'WRITE', ref, offset, data });
-        answered.catch(() => {}); // (awaited below, or the failure comes from a later send)
-        sent.push(answered.then(() => onBytes(data.length)));
+        const answered = send({ action: 'WRITE', ref, offset, data }).then(() => onBytes(data.length));
+        // (Awaited below, or in the end: one that fails while an earlier one is awaited must not
+        // count as a failure nobody handles, which ends the process.)
+        answered.catch(() => {});
+        sent.push(answered);
         offset += data.length;
         if (sent.length >= IN_FLIGHT) await sent.shift();
       }
