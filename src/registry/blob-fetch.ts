@@ -1,7 +1,7 @@
 import { closeSync, constants, fstatSync, lstatSync, openSync, readSync } from 'node:fs';
 import { DpullError, pullError } from '../errors.js';
 import type { Descriptor } from './descriptor.js';
-import { statusText, type RegistryClient, type RegistryResponse } from './registry-client.js';
+import { statusText, type BlobResponse, type RegistryClient } from './registry-client.js';
 import { monotonicMs } from '../clock.js';
 import { isRegularFile, moveFile, removeFile } from '../output/file-moves.js';
 import { lockFile } from '../output/file-lock.js';
@@ -54,7 +54,7 @@ async function partialState(partial: string, size: number, digest: BlobDigest): 
  * descriptor is cut there and the pull fails. If the connection drops, what arrived is still
  * written out in full before the failure is passed on: the next attempt continues from there.
  */
-function writeAll(response: RegistryResponse, partial: string, from: number, limit: number, onChunk: (chunk: Buffer) => void, onWritten: (bytesOnDisk: number) => void): Promise<void> {
+function writeAll(response: BlobResponse, partial: string, from: number, limit: number, onChunk: (chunk: Buffer) => void, onWritten: (bytesOnDisk: number) => void): Promise<void> {
   return new Promise((resolve, reject) => {
     let settled = false;
     let written = from;
@@ -62,7 +62,11 @@ function writeAll(response: RegistryResponse, partial: string, from: number, lim
       settled = true;
       response.destroy();
       reject(err);
-    }, onWritten);
+    }, (onDisk) => {
+      // Read into reused buffers: what is on disk may be read into again.
+      if ('release' in response) response.release(onDisk - from);
+      onWritten(onDisk);
+    });
     const finish = (broken: Error | undefined) => {
       if (settled) return;
       settled = true;
@@ -176,6 +180,7 @@ async function fetchLocked(
     }
     const response = await client.request(`/v2/${repository}/blobs/${blob.digest}`, {
       repository,
+      direct: true,
       ...(resumed && { headers: { Range: `bytes=${bytes}-` } }),
     });
     const continues = resumed && response.statusCode === 206 && new RegExp(`^bytes ${bytes}-`).test(String(response.headers['content-range'] ?? ''));

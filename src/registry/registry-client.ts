@@ -8,6 +8,7 @@ import { proxyFor, type ProxyChoice } from '../config/proxy.js';
 import type { SecureContext } from 'node:tls';
 import type { Environment } from '../environment.js';
 import { https, tls } from '../builtins.js';
+import { BlobConnections, type BlobBody } from './blob-connection.js';
 
 /** What the user may send a registry: a password, or an identity token (refresh token). */
 export interface RegistryCredentials {
@@ -23,12 +24,20 @@ export interface RegistryRequest {
   repository: string;
   /** Work to do while the registry answers: called when the request has gone out. */
   whileWaiting?: () => void;
+  /**
+   * A blob's GET: its body read into reused buffers (blob-connection.ts) when no proxy stands
+   * between and the registry's protocol is settled; else through node:http.
+   */
+  direct?: boolean;
 }
 
 const TIMEOUT_MS = 30_000;
 
 /** A registry's answer, and the host that gave it (after redirects, not always the registry). */
 export type RegistryResponse = http.IncomingMessage & { from: string };
+/** A blob's answer: read by node:http, or into reused buffers. */
+export type BlobResponse = RegistryResponse | (BlobBody & { from: string });
+type AnyResponse = BlobResponse;
 const MAX_REDIRECTS = 5;
 
 /** Credentials from the engine's `X-Registry-Auth` value (base64url JSON), for a registry asked directly. */
@@ -68,6 +77,10 @@ export class RegistryClient {
   // one agent per protocol and proxy.
   private readonly agents = new Map<string, http.Agent>();
   private basicOnly = false;
+  /** Blobs' connections (blob-connection.ts). */
+  private readonly blobs = new BlobConnections();
+  /** The registry has answered the first way: an insecure one is not turned to the other protocol any more. */
+  private settled = false;
 
   constructor(
     readonly domain: string,
@@ -139,10 +152,13 @@ export class RegistryClient {
   /** Closes the connections kept open, so that nothing holds the process after the pull. */
   close(): void {
     for (const agent of this.agents.values()) agent.destroy();
+    this.blobs.close();
   }
 
   /** Sends a request for `path` (`/v2/…`), authenticating as the registry asks; resolves with the response. */
-  async request(path: string, req: RegistryRequest): Promise<RegistryResponse> {
+  async request(path: string, req: RegistryRequest & { direct: true }): Promise<BlobResponse>;
+  async request(path: string, req: RegistryRequest): Promise<RegistryResponse>;
+  async request(path: string, req: RegistryRequest): Promise<AnyResponse> {
     const scope = `repository:${req.repository}:pull`;
     let response = await this.send(new URL(path, this.base), req, this.authorization(scope));
     if (response.statusCode === 401) {
@@ -197,7 +213,8 @@ export class RegistryClient {
     return `Bearer ${token}`;
   }
 
-  private async readJson(response: http.IncomingMessage): Promise<Record<string, unknown> | undefined> {
+  private async readJson(answer: AnyResponse): Promise<Record<string, unknown> | undefined> {
+    const response = answer as RegistryResponse; // (a token service's answer: node:http's, never direct)
     const body = await readAll(response, 1 << 20, `the token from ${this.domain}'s token service`);
     if (response.statusCode !== 200) return undefined;
     try {
@@ -213,23 +230,68 @@ export class RegistryClient {
   }
 
   /** One request, redirects followed (blob storage: without the Authorization header on another origin). */
-  private async send(url: URL, req: RegistryRequest, authorization: string | undefined, method?: 'POST', body?: string, hops = 0, origin = url.origin): Promise<RegistryResponse> {
+  private async send(url: URL, req: RegistryRequest, authorization: string | undefined, method?: 'POST', body?: string, hops = 0, origin = url.origin): Promise<AnyResponse> {
     const secure = url.protocol === 'https:';
-    const tlsOptions = secure ? this.secure() : {};
-    const { agent, proxy } = await this.agentFor(url);
+    const tlsOptions = secure ? this.secure() : undefined;
+    const headers: Record<string, string> = { 'User-Agent': 'dpull', ...req.headers };
+    // Credentials go where they were meant to (the registry, its token realm); a redirect to
+    // another origin (blob storage, or the same host in plain HTTP) gets none.
+    if (authorization !== undefined && url.origin === origin) headers.Authorization = authorization;
+    if (body !== undefined) headers['Content-Type'] = 'application/x-www-form-urlencoded';
+    const mayTurn = this.insecure && !this.switched && !this.settled && hops === 0 && url.origin === this.base.origin;
+    // The first way to an insecure registry met the other protocol: the same request the other way.
+    const otherWay = () => {
+      const next = new URL(url.pathname + url.search, this.switchProtocol());
+      return this.send(next, req, authorization, method, body, hops, next.origin);
+    };
+    const proxy = proxyFor(url, this.env);
+    let response: http.IncomingMessage | BlobBody;
+    try {
+      response = req.direct === true && proxy === undefined && !mayTurn && method === undefined
+        ? await this.blobs.get({ url, headers, secure: tlsOptions, signal: this.signal, timeoutMs: TIMEOUT_MS, whileWaiting: req.whileWaiting }, '')
+        : await this.sendHttp(url, req, headers, method, body, tlsOptions);
+    } catch (caught) {
+      const err = caught as NodeJS.ErrnoException;
+      if (this.signal?.aborted) throw this.signal.reason;
+      if (proxy !== undefined && PROXY_UNREACHABLE.has(err.code ?? '')) {
+        throw new DpullError(`cannot reach the proxy ${proxy.label} (${proxy.variable}) for ${this.domain}: ${describe(err, this.domain, undefined)}`, ExitCode.engineUnreachable, { cause: err });
+      }
+      if (mayTurn && secure && NOT_TLS.has(err.code ?? '')) return otherWay();
+      throw new DpullError(`cannot reach the registry ${this.domain} (${url.protocol}//${url.host}): ${describe(err, this.domain, this.tlsSettings)}`, ExitCode.pullFailed, { cause: err });
+    }
+    // Go's TLS servers answer plain HTTP with a bare HTTP/1.0 400 ("Client sent an HTTP request to an HTTPS server").
+    if (mayTurn && !secure && response.statusCode === 400 && response.httpVersion === '1.0' && response.headers['content-type'] === undefined) {
+      response.resume();
+      return otherWay();
+    }
+    if (url.origin === this.base.origin) this.settled = true;
+    if (response.statusCode === 407 && proxy !== undefined) {
+      response.resume();
+      throw pullError(`the proxy ${proxy.label} (${proxy.variable}) refused dpull: 407 Proxy Authentication Required (${proxy.url.username !== '' ? 'the user and password in its URL were not accepted' : 'give them in its URL: http://USER:PASSWORD@HOST:PORT'})`);
+    }
+    const location = response.headers.location;
+    if (response.statusCode !== undefined && [301, 302, 303, 307, 308].includes(response.statusCode) && location !== undefined) {
+      response.resume();
+      if (hops >= MAX_REDIRECTS) throw pullError(`${this.domain}: too many redirects for ${clip(url.pathname)}`);
+      let next: URL;
+      try {
+        next = new URL(location, url);
+      } catch {
+        throw pullError(`${url.host} redirected ${clip(url.pathname)} to an invalid address`);
+      }
+      if (next.protocol !== 'http:' && next.protocol !== 'https:') {
+        throw pullError(`${url.host} redirected ${clip(url.pathname)} to a ${clip(next.protocol, 20)} address; dpull follows http and https only`);
+      }
+      return this.send(next, req, authorization, method, body, hops + 1, origin);
+    }
+    return Object.assign(response, { from: url.host });
+  }
+
+  /** One exchange through node:http (and the proxy the environment names): resolves with the answer's head. */
+  private async sendHttp(url: URL, req: RegistryRequest, headers: Record<string, string>, method: 'POST' | undefined, body: string | undefined, tlsOptions: object | undefined): Promise<http.IncomingMessage> {
+    const { agent } = await this.agentFor(url);
     return new Promise((resolve, reject) => {
-      const headers: Record<string, string> = { 'User-Agent': 'dpull', ...req.headers };
-      // Credentials go where they were meant to (the registry, its token realm); a redirect to
-      // another origin (blob storage, or the same host in plain HTTP) gets none.
-      if (authorization !== undefined && url.origin === origin) headers.Authorization = authorization;
-      if (body !== undefined) headers['Content-Type'] = 'application/x-www-form-urlencoded';
-      // The first way to an insecure registry met the other protocol: the same request the other way.
-      const otherWay = () => {
-        const next = new URL(url.pathname + url.search, this.switchProtocol());
-        resolve(this.send(next, req, authorization, method, body, hops, next.origin));
-      };
-      const mayTurn = this.insecure && !this.switched && hops === 0 && url.origin === this.base.origin;
-      const request = (secure ? https() : http).request(url, {
+      const request = (tlsOptions !== undefined ? https() : http).request(url, {
         method: method ?? req.method ?? 'GET',
         headers,
         agent,
@@ -237,44 +299,10 @@ export class RegistryClient {
         timeout: TIMEOUT_MS,
         ...(this.signal !== undefined && { signal: this.signal }),
       });
-      request.on('response', (response) => {
-        // Go's TLS servers answer plain HTTP with a bare HTTP/1.0 400 ("Client sent an HTTP request to an HTTPS server").
-        if (mayTurn && !secure && response.statusCode === 400 && response.httpVersion === '1.0' && response.headers['content-type'] === undefined) {
-          response.resume();
-          return otherWay();
-        }
-        if (response.statusCode === 407 && proxy !== undefined) {
-          response.resume();
-          return reject(pullError(`the proxy ${proxy.label} (${proxy.variable}) refused dpull: 407 Proxy Authentication Required (${proxy.url.username !== '' ? 'the user and password in its URL were not accepted' : 'give them in its URL: http://USER:PASSWORD@HOST:PORT'})`));
-        }
-        const answered = Object.assign(response, { from: url.host });
-        const location = response.headers.location;
-        if (response.statusCode !== undefined && [301, 302, 303, 307, 308].includes(response.statusCode) && location !== undefined) {
-          response.resume();
-          if (hops >= MAX_REDIRECTS) return reject(pullError(`${this.domain}: too many redirects for ${clip(url.pathname)}`));
-          let next: URL;
-          try {
-            next = new URL(location, url);
-          } catch {
-            return reject(pullError(`${url.host} redirected ${clip(url.pathname)} to an invalid address`));
-          }
-          if (next.protocol !== 'http:' && next.protocol !== 'https:') {
-            return reject(pullError(`${url.host} redirected ${clip(url.pathname)} to a ${clip(next.protocol, 20)} address; dpull follows http and https only`));
-          }
-          return resolve(this.send(next, req, authorization, method, body, hops + 1, origin));
-        }
-        resolve(answered);
-      });
+      request.on('response', resolve);
       if (req.whileWaiting !== undefined) request.once('finish', req.whileWaiting);
       request.on('timeout', () => request.destroy(Object.assign(new Error('timed out'), { code: 'ETIMEDOUT' })));
-      request.on('error', (err: NodeJS.ErrnoException) => {
-        if (this.signal?.aborted) return reject(this.signal.reason);
-        if (proxy !== undefined && PROXY_UNREACHABLE.has(err.code ?? '')) {
-          return reject(new DpullError(`cannot reach the proxy ${proxy.label} (${proxy.variable}) for ${this.domain}: ${describe(err, this.domain, undefined)}`, ExitCode.engineUnreachable, { cause: err }));
-        }
-        if (mayTurn && secure && NOT_TLS.has(err.code ?? '')) return otherWay();
-        reject(new DpullError(`cannot reach the registry ${this.domain} (${url.protocol}//${url.host}): ${describe(err, this.domain, this.tlsSettings)}`, ExitCode.pullFailed, { cause: err }));
-      });
+      request.on('error', reject);
       request.end(body);
     });
   }
@@ -315,7 +343,7 @@ function describe(err: NodeJS.ErrnoException, domain: string, settings: Registry
 }
 
 /** `404 Not Found`: a response's status, its reason phrase made printable and short. */
-export const statusText = (response: http.IncomingMessage) => `${response.statusCode} ${clip(response.statusMessage ?? '', 60)}`.trim();
+export const statusText = (response: { statusCode?: number; statusMessage?: string }) => `${response.statusCode} ${clip(response.statusMessage ?? '', 60)}`.trim();
 
 /** A whole (small) body; `what` names it when it is larger than `limit`. */
 export async function readAll(response: http.IncomingMessage, limit: number, what: string): Promise<Buffer> {

@@ -1,0 +1,85 @@
+/**
+ * The memory one connection reads into: a few slabs of SLAB bytes, handed to the socket a region
+ * at a time (net's `onread`) and reused once every body byte read into them has been written out.
+ * Read by node:http, every read is a new buffer and every body chunk a copy of it, left for the
+ * collector: a blob pull held 40–60 MB of them at any moment whatever the image's size
+ * (BENCHMARKS.md). Here a pull holds what its write queues hold, and no more.
+ */
+const SLAB = 256 << 10;
+/** A region smaller than this is not offered for a read: the rest of the slab is left unused. */
+const MIN_READ = 32 << 10;
+/** Slabs per connection: the file writer asks to pause at 1 MB queued, so these are rarely all held. */
+const MAX_SLABS = 8;
+
+export interface Slab {
+  bytes: Buffer;
+  /** Bytes read into it that are still wanted (handed out and not yet released). */
+  held: number;
+}
+
+/** Bytes of one slab that were read into it: given back with `release`. */
+export interface Piece {
+  slab: Slab;
+  length: number;
+}
+
+export class ReadBuffers {
+  private readonly slabs: Slab[] = [];
+  private current: Slab;
+  private at = 0;
+  /** A small buffer the socket is given when every slab is held: what lands in it is copied out. */
+  private parking: Buffer | undefined;
+  /** Called when a slab was held by all and one became free (the socket, paused, may read again). */
+  onFree: (() => void) | undefined;
+
+  constructor() {
+    this.current = this.add();
+  }
+
+  private add(): Slab {
+    const slab = { bytes: Buffer.allocUnsafe(SLAB), held: 0 };
+    this.slabs.push(slab);
+    return slab;
+  }
+
+  /** Whether the socket was last given the parking buffer (the caller pauses reading until `onFree`). */
+  get parked(): boolean {
+    return this.parking !== undefined && this.offered === this.parking;
+  }
+
+  private offered: Buffer | undefined;
+
+  /** The region the socket reads into next. */
+  next(): Buffer {
+    if (SLAB - this.at < MIN_READ) {
+      const free = this.slabs.find((s) => s.held === 0) ?? (this.slabs.length < MAX_SLABS ? this.add() : undefined);
+      if (free === undefined) return (this.offered = this.parking ??= Buffer.allocUnsafe(MIN_READ));
+      this.current = free;
+      this.at = 0;
+    }
+    return (this.offered = this.current.bytes.subarray(this.at));
+  }
+
+  /**
+   * The socket read `n` bytes into `region` (what `next` gave): their view, and the slab that holds
+   * them (each byte is released once, in pieces, when no longer wanted). Bytes read into the parking buffer are copied into a
+   * slab first (one is free by then: reading resumed because of it).
+   */
+  took(region: Buffer, n: number): { view: Buffer; slab: Slab } {
+    if (region === this.parking) {
+      const into = this.next();
+      if (into === this.parking) throw new Error('read while every buffer was held');
+      region.copy(into, 0, 0, n);
+      region = into;
+    }
+    this.current.held += n;
+    this.at += n;
+    return { view: region.subarray(0, n), slab: this.current };
+  }
+
+  /** Bytes no longer wanted: their slab may be read into again once none of its bytes are. */
+  release(piece: Piece): void {
+    piece.slab.held -= piece.length;
+    if (piece.slab.held === 0 && this.parked) this.onFree?.();
+  }
+}

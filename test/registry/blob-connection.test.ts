@@ -1,0 +1,218 @@
+import net from 'node:net';
+import tls from 'node:tls';
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { afterEach, expect, test } from 'vitest';
+import { BlobConnections, type BlobBody, type DirectRequest } from '../../src/registry/blob-connection.js';
+import { scratchDir } from '../support/scratch.js';
+
+// The blob reader against servers that write HTTP/1.1 by hand, byte by byte where it matters: what
+// comes out must be the body's bytes whatever way the answer is cut, and a read buffer is reused
+// only once what was read into it is released.
+
+const servers: net.Server[] = [];
+const pools: BlobConnections[] = [];
+afterEach(() => {
+  for (const pool of pools.splice(0)) pool.close();
+  for (const server of servers.splice(0)) server.close();
+});
+
+/** A server that answers each request on a connection with what `answer` writes; counts connections. */
+async function serve(answer: (socket: net.Socket, request: string) => void | Promise<void>, make: (onSocket: (s: net.Socket) => void) => net.Server = (l) => net.createServer(l)) {
+  const stats = { connections: 0, requests: [] as string[] };
+  const server = make((socket) => {
+    stats.connections++;
+    let pending = '';
+    socket.on('data', (data) => {
+      pending += data.toString('latin1');
+      let end;
+      while ((end = pending.indexOf('\r\n\r\n')) >= 0) {
+        const request = pending.slice(0, end);
+        pending = pending.slice(end + 4);
+        stats.requests.push(request);
+        void answer(socket, request);
+      }
+    });
+    socket.on('error', () => {});
+  });
+  servers.push(server);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { url: (path = '/v2/x/blobs/sha256:1') => new URL(`http://127.0.0.1:${(server.address() as net.AddressInfo).port}${path}`), stats };
+}
+
+const pool = () => {
+  const p = new BlobConnections();
+  pools.push(p);
+  return p;
+};
+const request = (url: URL, extra: Partial<DirectRequest> = {}): DirectRequest => ({ url, headers: { 'User-Agent': 'dpull' }, timeoutMs: 5000, ...extra });
+
+/** The whole body, each chunk copied when it is released (late: a buffer reused too soon shows as wrong bytes). */
+function readBody(body: BlobBody, releaseAfterMs = 0): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const kept: Buffer[] = [];
+    const copies: Buffer[] = [];
+    let offset = 0;
+    let releasing = Promise.resolve();
+    body.on('data', (view: Buffer) => {
+      kept.push(view);
+      offset += view.length;
+      const upTo = offset;
+      releasing = releasing.then(() => (releaseAfterMs > 0 ? new Promise((r) => setTimeout(r, releaseAfterMs)) : undefined)).then(() => {
+        while (kept.length > 0 && copies.reduce((n, c) => n + c.length, 0) + kept[0].length <= upTo) copies.push(Buffer.from(kept.shift()!));
+        body.release(upTo);
+      });
+    });
+    body.on('end', () => releasing.then(() => resolve(Buffer.concat(copies))));
+    body.on('aborted', () => reject(new Error('aborted')));
+  });
+}
+
+const writeInPieces = async (socket: net.Socket, bytes: Buffer, size: number) => {
+  for (let at = 0; at < bytes.length; at += size) {
+    socket.write(bytes.subarray(at, at + size));
+    await new Promise((r) => setImmediate(r));
+  }
+};
+
+test('a Content-Length body, the head and body cut at odd places: the bytes, and the connection kept for the next blob', async () => {
+  const content = randomBytes(700_001);
+  const server = await serve((socket) => writeInPieces(socket, Buffer.concat([Buffer.from(`HTTP/1.1 200 OK\r\nContent-Length: ${content.length}\r\nX-A: b\r\n\r\n`), content]), 7919));
+  const connections = pool();
+  for (let i = 0; i < 3; i++) {
+    const body = await connections.get(request(server.url()), '');
+    expect(body.statusCode).toBe(200);
+    expect(body.headers['x-a']).toBe('b');
+    expect((await readBody(body)).equals(content)).toBe(true);
+    expect(body.complete).toBe(true);
+  }
+  expect(server.stats.connections).toBe(1);
+  expect(server.stats.requests[0]).toMatch(/^GET \/v2\/x\/blobs\/sha256:1 HTTP\/1\.1\r\nHost: 127\.0\.0\.1:\d+\r\nUser-Agent: dpull$/);
+});
+
+test('a chunked body cut one byte at a time, with extensions and trailers: the bytes', async () => {
+  const content = randomBytes(3000);
+  const framed = Buffer.concat([
+    Buffer.from('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n'),
+    Buffer.from('3e8;name=value\r\n'), content.subarray(0, 1000), Buffer.from('\r\n'),
+    Buffer.from('7D0\r\n'), content.subarray(1000), Buffer.from('\r\n'),
+    Buffer.from('0\r\nX-Trailer: yes\r\n\r\n'),
+  ]);
+  const server = await serve((socket) => writeInPieces(socket, framed, 1));
+  const connections = pool();
+  const body = await connections.get(request(server.url()), '');
+  expect((await readBody(body)).equals(content)).toBe(true);
+  // Kept: the next answer on the same connection.
+  const again = await connections.get(request(server.url()), '');
+  expect((await readBody(again)).equals(content)).toBe(true);
+  expect(server.stats.connections).toBe(1);
+});
+
+test('a large body read by a slow writer: no read buffer is reused before its bytes are released', async () => {
+  const content = randomBytes(6 << 20);
+  const server = await serve((socket) => void socket.write(Buffer.concat([Buffer.from(`HTTP/1.1 200 OK\r\nContent-Length: ${content.length}\r\n\r\n`), content])));
+  const body = await pool().get(request(server.url()), '');
+  let paused = 0;
+  // A consumer that pauses now and then (as a full write queue does) and releases late.
+  body.on('data', () => {
+    if (++paused % 7 === 0) {
+      body.pause();
+      setTimeout(() => body.resume(), 2);
+    }
+  });
+  expect((await readBody(body, 1)).equals(content)).toBe(true);
+});
+
+test('a body to the end of the connection (no length): the bytes, complete; the connection not kept', async () => {
+  const content = randomBytes(100_000);
+  const server = await serve((socket) => socket.end(Buffer.concat([Buffer.from('HTTP/1.1 200 OK\r\n\r\n'), content])));
+  const connections = pool();
+  const body = await connections.get(request(server.url()), '');
+  expect((await readBody(body)).equals(content)).toBe(true);
+  expect(body.complete).toBe(true);
+  await readBody(await connections.get(request(server.url()), ''));
+  expect(server.stats.connections).toBe(2);
+});
+
+test('a connection cut mid-body: aborted, not complete', async () => {
+  const server = await serve((socket) => socket.end(`HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n${'a'.repeat(400)}`));
+  const body = await pool().get(request(server.url()), '');
+  await expect(readBody(body)).rejects.toThrow('aborted');
+  expect(body.complete).toBe(false);
+});
+
+test('a kept connection the server closed meanwhile: the next blob is asked on a new one', async () => {
+  const server = await serve((socket) => {
+    socket.write('HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok');
+    setTimeout(() => socket.destroy(), 20);
+  });
+  const connections = pool();
+  expect((await readBody(await connections.get(request(server.url()), ''))).toString()).toBe('ok');
+  await new Promise((r) => setTimeout(r, 100));
+  expect((await readBody(await connections.get(request(server.url()), ''))).toString()).toBe('ok');
+  expect(server.stats.connections).toBe(2);
+});
+
+test('a 100 Continue before the answer, a 401 read away, a redirect with no body: each as node:http gives it', async () => {
+  const server = await serve((socket, req) => {
+    if (req.includes('/continue')) socket.write('HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nyes');
+    else if (req.includes('/denied')) socket.write('HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: Bearer realm="x"\r\nContent-Length: 5\r\n\r\nnope!');
+    else socket.write('HTTP/1.1 307 Temporary Redirect\r\nLocation: /elsewhere\r\nContent-Length: 0\r\n\r\n');
+  });
+  const connections = pool();
+  expect((await readBody(await connections.get(request(server.url('/continue')), ''))).toString()).toBe('yes');
+  const denied = await connections.get(request(server.url('/denied')), '');
+  expect([denied.statusCode, denied.statusMessage, denied.headers['www-authenticate']]).toEqual([401, 'Unauthorized', 'Bearer realm="x"']);
+  denied.resume();
+  await new Promise((r) => denied.once('end', r));
+  const moved = await connections.get(request(server.url('/moved')), '');
+  expect([moved.statusCode, moved.headers.location]).toEqual([307, '/elsewhere']);
+  moved.resume();
+  expect(server.stats.connections).toBe(1);
+});
+
+test.each([
+  ['headers of 200 KB', `HTTP/1.1 200 OK\r\nX-Big: ${'a'.repeat(200_000)}\r\n\r\n`, /headers too large/],
+  ['not HTTP', 'SSH-2.0-OpenSSH_9.2\r\n\r\n', /not HTTP/],
+  ['two lengths', 'HTTP/1.1 200 OK\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nab', /two lengths/],
+  ['a length that is not a number', 'HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\n', /length that is not one/],
+  ['a header with an escape', 'HTTP/1.1 200 OK\r\nX-A: \x1b[31m\r\n\r\n', /header that is not one/],
+])('an answer with %s: refused with words of its own', async (_, answer, words) => {
+  const server = await serve((socket) => void socket.write(answer));
+  await expect(pool().get(request(server.url()), '')).rejects.toThrow(words);
+});
+
+test('a chunked body whose chunk is longer than it said, and one with a size that is not hex: aborted', async () => {
+  for (const framed of ['HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nabc\r\n0\r\n\r\n', 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n']) {
+    const server = await serve((socket) => void socket.write(framed));
+    await expect(readBody(await pool().get(request(server.url()), ''))).rejects.toThrow('aborted');
+  }
+});
+
+test('no answer: the timeout ends the wait (ETIMEDOUT); an abort ends it with its reason', async () => {
+  const server = await serve(() => {});
+  await expect(pool().get(request(server.url(), { timeoutMs: 200 }), '')).rejects.toMatchObject({ code: 'ETIMEDOUT' });
+  const controller = new AbortController();
+  const asked = pool().get(request(server.url(), { signal: controller.signal }), '');
+  setTimeout(() => controller.abort(new Error('stop')), 50);
+  await expect(asked).rejects.toThrow('stop');
+});
+
+test('over TLS, the registry\'s own CA in the secure context: the bytes', async () => {
+  const dir = scratchDir('dpull-tls-');
+  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'), '-days', '1', '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost'], { stdio: 'ignore' });
+  const cert = readFileSync(join(dir, 'cert.pem'));
+  const content = randomBytes(1 << 20);
+  const server = await serve(
+    (socket) => void socket.write(Buffer.concat([Buffer.from(`HTTP/1.1 200 OK\r\nContent-Length: ${content.length}\r\n\r\n`), content])),
+    (onSocket) => tls.createServer({ key: readFileSync(join(dir, 'key.pem')), cert }, onSocket),
+  );
+  const url = new URL(server.url().href.replace('http://127.0.0.1', 'https://localhost'));
+  const secure = { secureContext: tls.createSecureContext({ ca: cert }), rejectUnauthorized: true };
+  expect((await readBody(await pool().get(request(url, { secure }), ''))).equals(content)).toBe(true);
+  // Not trusted without it: the certificate error as node:http gives it.
+  const untrusted = { secureContext: tls.createSecureContext({}), rejectUnauthorized: true };
+  await expect(pool().get(request(url, { secure: untrusted }), '')).rejects.toMatchObject({ code: 'DEPTH_ZERO_SELF_SIGNED_CERT' });
+});
