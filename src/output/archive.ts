@@ -4,6 +4,7 @@ import { moveFile, ownName, removeFile } from './file-moves.js';
 import { readChunks } from './file-reader.js';
 import { readArriving } from './arriving-file.js';
 import { FileWriter } from './file-writer.js';
+import { BufferRing } from './buffer-ring.js';
 import { writeFailure } from './write-failure.js';
 
 /** What `docker save` writes beside the layout for the docker CLI's own loader: manifest.json. */
@@ -39,7 +40,11 @@ export interface ArchiveContents {
  * on disk. Destroyed with the error if a file cannot be read. (Files are read and written by fs
  * callbacks, src/output/file-reader.ts and file-writer.ts: fs's streams load 8 of Node's modules.)
  */
-export async function archiveStream(contents: ArchiveContents): Promise<Readable> {
+export async function archiveStream(
+  contents: ArchiveContents,
+  /** Where the blobs' files are read into (a BufferRing: the caller says when its chunks are written); by default new buffers. */
+  buffers?: BufferRing,
+): Promise<Readable> {
   const { default: tar } = await import('tar-stream'); // only archives need it
   const pack = tar.pack();
   const add = (name: string, size: number, source: ArchiveBlob | Buffer) =>
@@ -50,7 +55,7 @@ export async function archiveStream(contents: ArchiveContents): Promise<Readable
       // The next chunk is read once the entry has taken this one.
       const take = (chunk: Buffer) => (entry.write(chunk) ? undefined : new Promise<void>((drained) => entry.once('drain', drained)));
       const { arriving } = source;
-      (arriving !== undefined ? readArriving({ path: source.path, size, ...arriving }, take) : readChunks(source.path, take)).then(
+      (arriving !== undefined ? readArriving({ path: source.path, size, ...arriving }, take, buffers) : readChunks(source.path, take, buffers)).then(
         () => entry.end(undefined),
         (err: Error) => {
           entry.destroy(err);
@@ -98,14 +103,19 @@ export async function packArchive(file: string, contents: ArchiveContents): Prom
   // A name of this run's own, made with O_EXCL: never another run's file, never through a planted symlink.
   const partial = ownName(file, 'partial');
   try {
-    const tar = await archiveStream(contents);
+    // The blobs are read into a few buffers, each reused once what was read into it is on disk.
+    const ring = new BufferRing();
+    const tar = await archiveStream(contents, ring);
     await new Promise<void>((resolve, reject) => {
       const fail = (err: Error) => {
         tar.destroy();
         reject(err);
       };
-      const out = new FileWriter(partial, { create: true }, fail);
+      const out = new FileWriter(partial, { create: true }, fail, (onDisk) => ring.written(onDisk));
+      let queued = 0;
       tar.on('data', (chunk: Buffer) => {
+        queued += chunk.length;
+        ring.placed(chunk, queued);
         if (!out.write(chunk)) {
           tar.pause();
           out.onDrain(() => tar.resume());

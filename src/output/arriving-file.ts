@@ -35,10 +35,9 @@ const openFile = (path: string) =>
 const statOf = (fd: number) => new Promise<Stats>((resolve, reject) => fstat(fd, (err, stats) => (err ? reject(err) : resolve(stats))));
 const lstatOf = (path: string) => new Promise<Stats | undefined>((resolve) => lstat(path, (err, stats) => resolve(err ? undefined : stats)));
 const closeFile = (fd: number) => new Promise<void>((resolve) => close(fd, () => resolve()));
-const readAt = (fd: number, position: number, length: number) =>
+const readAt = (fd: number, position: number, buffer: Buffer) =>
   new Promise<Buffer>((resolve, reject) => {
-    const buffer = Buffer.allocUnsafe(length);
-    read(fd, buffer, 0, length, position, (err, n) => (err ? reject(err) : resolve(n === length ? buffer : buffer.subarray(0, n))));
+    read(fd, buffer, 0, buffer.length, position, (err, n) => (err ? reject(err) : resolve(n === buffer.length ? buffer : buffer.subarray(0, n))));
   });
 
 /**
@@ -49,7 +48,12 @@ const readAt = (fd: number, position: number, length: number) =>
  * file no other name links to); rejects with the fetch's failure, or ArrivingFileReplaced when the
  * file that became the blob is not the one read.
  */
-export async function readArriving(blob: ArrivingBlob, onChunk: (chunk: Buffer) => void | Promise<void>): Promise<void> {
+export async function readArriving(
+  blob: ArrivingBlob,
+  onChunk: (chunk: Buffer) => void | Promise<void>,
+  /** Where each read goes (as readChunks takes it); by default a new buffer. */
+  buffers?: { take(): Promise<Buffer>; giveBack(buffer: Buffer): void },
+): Promise<void> {
   let settled = false;
   let failure: unknown;
   blob.done.then(
@@ -91,7 +95,15 @@ export async function readArriving(blob: ArrivingBlob, onChunk: (chunk: Buffer) 
       }
       if (position < blob.size) {
         const wasSettled = settled;
-        const chunk = await readAt(fd, position, Math.min(CHUNK, blob.size - position));
+        const into = buffers === undefined ? Buffer.allocUnsafe(CHUNK) : await buffers.take();
+        let chunk: Buffer;
+        try {
+          chunk = await readAt(fd, position, into.subarray(0, Math.min(into.length, blob.size - position)));
+        } catch (err) {
+          buffers?.giveBack(into);
+          throw err;
+        }
+        if (chunk.length === 0) buffers?.giveBack(into);
         if (chunk.length > 0) {
           position += chunk.length;
           wait = FIRST_WAIT_MS;

@@ -10,7 +10,12 @@ const CHUNK = 1 << 20;
  * Node's modules, a few ms of an archive's start). Each chunk is a buffer of its own: it may be
  * kept. A symlink is not followed (a blob file planted as one is an error, not another file's bytes).
  */
-export function readChunks(path: string, onChunk: (chunk: Buffer) => void | Promise<void>): Promise<void> {
+export function readChunks(
+  path: string,
+  onChunk: (chunk: Buffer) => void | Promise<void>,
+  /** Where each read goes (a buffer of a BufferRing, taken back unless handed to `onChunk`); by default a new one. */
+  buffers?: { take(): Promise<Buffer>; giveBack(buffer: Buffer): void },
+): Promise<void> {
   return new Promise((resolve, reject) => {
     open(path, constants.O_RDONLY | constants.O_NOFOLLOW, (err, fd) => {
       if (err) return reject(err);
@@ -20,20 +25,21 @@ export function readChunks(path: string, onChunk: (chunk: Buffer) => void | Prom
           if (error) reject(error);
           else resolve();
         });
-      const next = () => {
-        const buffer = Buffer.allocUnsafe(CHUNK);
-        read(fd, buffer, 0, CHUNK, null, (readErr, bytes) => {
-          if (readErr) return finish(readErr);
-          if (bytes === 0) return finish();
+      const readInto = (buffer: Buffer) =>
+        read(fd, buffer, 0, buffer.length, null, (readErr, bytes) => {
+          if (readErr || bytes === 0) {
+            buffers?.giveBack(buffer);
+            return finish(readErr ?? undefined);
+          }
           try {
-            const handed = onChunk(bytes === CHUNK ? buffer : buffer.subarray(0, bytes));
+            const handed = onChunk(bytes === buffer.length ? buffer : buffer.subarray(0, bytes));
             if (handed instanceof Promise) handed.then(next, finish);
             else next();
           } catch (failure) {
             finish(failure as Error);
           }
         });
-      };
+      const next = () => (buffers === undefined ? readInto(Buffer.allocUnsafe(CHUNK)) : void buffers.take().then(readInto, finish));
       next();
     });
   });
