@@ -114,7 +114,7 @@ export async function fetchBlob(
   file: string,
   onProgress: (bytes: number) => void,
   onWait?: () => void,
-  /** The bytes the whole pull fetches: a large pull hashes its large blobs on a thread of their own (blob-digest.ts). */
+  /** The bytes the whole pull fetches, where a large pull hashes its large blobs on a thread of their own (blob-digest.ts; 0: never). */
   pullBytes = 0,
 ): Promise<'fetched' | 'present'> {
   const [algorithm, expected] = blob.digest.split(':');
