@@ -12,12 +12,22 @@ export async function main(): Promise<void> {
   });
   // Progress nobody can read any more (`2>&1 | head -1`): the pull goes on, unseen.
   process.stderr.on('error', () => {});
+  // Node ends a process whose event loop has nothing left to wait for, with exit code 0, even
+  // when a promise is still waiting: a pull stalled that way (a bug of dpull's: every socket paused
+  // with nothing to wake it) must never pass for one that finished.
+  let ran = false;
+  process.once('beforeExit', () => {
+    if (ran) return;
+    if (!process.stderr.destroyed) process.stderr.write(`${process.stderr.isTTY ? '\x1b[?25h\n' : ''}dpull: the pull stopped with nothing left to wait for (a bug of dpull's; please report it): it did not finish\n`);
+    process.exitCode = 1;
+  });
   const code = await runCli(process.argv.slice(2), {
     stdout: process.stdout,
     stderr: process.stderr,
     env: process.env,
     clock: monotonicMs,
   });
+  ran = true;
   await new Promise((resolve) => setImmediate(resolve)); // a failed last write reports itself
   if (stdoutFailure !== undefined) {
     if (!process.stderr.destroyed) process.stderr.write(`dpull: cannot write to standard output: ${stdoutFailure.code !== undefined ? reasonOf(stdoutFailure.code) : stdoutFailure.message}\n`);

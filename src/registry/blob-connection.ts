@@ -173,7 +173,7 @@ class Connection {
 
   private nextRegion(): Buffer {
     const region = this.buffers.next();
-    if (this.buffers.parked) this.socket.pause();
+    if (this.buffers.full) this.socket.pause();
     return region;
   }
 
@@ -205,7 +205,8 @@ class Connection {
 
   resume(): void {
     this.consumerPaused = false;
-    if (!this.buffers.parked) this.socket.resume();
+    // (Parked with a slab free again meanwhile: reading goes on, what lands in the parking buffer is copied there.)
+    if (!this.buffers.full) this.socket.resume();
   }
 
   destroy(): void {

@@ -216,3 +216,32 @@ test('over TLS, the registry\'s own CA in the secure context: the bytes', async 
   const untrusted = { secureContext: tls.createSecureContext({}), rejectUnauthorized: true };
   await expect(pool().get(request(url, { secure: untrusted }), '')).rejects.toMatchObject({ code: 'DEPTH_ZERO_SELF_SIGNED_CERT' });
 });
+
+test('a writer that holds a megabyte and pauses at every chunk: reading stops when every buffer is held and goes on when one is free', async () => {
+  const content = randomBytes(8 << 20);
+  const server = await serve((socket) => void socket.write(Buffer.concat([Buffer.from(`HTTP/1.1 200 OK\r\nContent-Length: ${content.length}\r\n\r\n`), content])));
+  const body = await pool().get(request(server.url()), '');
+  const copies: Buffer[] = [];
+  const held: { view: Buffer; end: number }[] = [];
+  let offset = 0;
+  const done = new Promise<void>((resolve, reject) => {
+    body.on('data', (view: Buffer) => {
+      offset += view.length;
+      held.push({ view, end: offset });
+      body.pause();
+      setImmediate(() => {
+        // Releases only what is more than 1 MB behind (about what the read buffers hold: they fill), then reads on.
+        while (held.length > 0 && held[0].end <= offset - (1 << 20)) copies.push(Buffer.from(held.shift()!.view));
+        body.release(offset - (1 << 20));
+        body.resume();
+      });
+    });
+    body.on('end', () => {
+      copies.push(...held.map(({ view }) => Buffer.from(view)));
+      resolve();
+    });
+    body.on('aborted', () => reject(new Error('aborted')));
+  });
+  await done;
+  expect(Buffer.concat(copies).equals(content)).toBe(true);
+}, 15_000);
