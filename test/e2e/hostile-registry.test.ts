@@ -216,6 +216,44 @@ describe('sizes that lie, bodies without end (high 6, 10)', () => {
   });
 });
 
+describe("blob answers dpull's own reader takes apart (blob-connection.ts)", () => {
+  /** A registry whose answer to the first layer's GET is `raw`, written on the socket as it is. */
+  const answeringWith = (raw: string | Buffer) =>
+    hostileRegistry((req, res, reg) => {
+      if (!req.url?.includes(sha256(reg.image.layers[0]))) return false;
+      req.socket.end(raw);
+      return true;
+    });
+
+  test.each([
+    ['headers of 200 KB', `HTTP/1.1 200 OK\r\nX-Big: ${'a'.repeat(200_000)}\r\n\r\n`, /its answer has headers too large to be one$/],
+    ['a status line with a terminal escape', 'HTTP/1.1 200 \x1b]0;PWNED\x07OK\r\nContent-Length: 1\r\n\r\nx', /its answer is not HTTP\/1\.1$/],
+    ['a header with an escape', 'HTTP/1.1 200 OK\r\nX-A: \x1b[2J\r\nContent-Length: 1\r\n\r\nx', /its answer has a header that is not one$/],
+    ['two different lengths', 'HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Length: 9\r\n\r\nhello', /its answer has two lengths$/],
+  ])('%s: one clean line, exit 1, nothing kept under a digest\'s name', async (_, raw, words) => {
+    registry = await answeringWith(raw);
+    const dir = join(scratchDir('dpull-oci-'), 'out');
+    const run = await runDpull(['-q', '-o', `oci:${dir}`, `${registry.address}/app:1.0`], noEngine());
+    expect(run.code).toBe(1);
+    expect(run.stderr.trimEnd()).toMatch(new RegExp(`^dpull: cannot reach the registry ${registry.address.replace(/\./g, '\\.')} \\(http://${registry.address.replace(/\./g, '\\.')}\\): ${words.source}`));
+    expectOneCleanLine(run);
+    expectBlobsWhole(dir);
+  });
+
+  test('a chunked body that breaks its own framing: taken for a cut connection (continued, then one line), nothing kept', async () => {
+    registry = await answeringWith('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n4\r\nabcdefgh\r\n0\r\n\r\n');
+    const dir = join(scratchDir('dpull-oci-'), 'out');
+    const run = await runDpull(['-q', '-o', `oci:${dir}`, `${registry.address}/app:1.0`], noEngine());
+    expect(run.code).toBe(1);
+    expect(run.stderr.trimEnd()).toMatch(/^dpull: (the registry \S+ broke off blob sha256:[0-9a-f]{64}|blob sha256:[0-9a-f]{64} from \S+ ended at \d+ of its \d+ bytes) \(what arrived is kept for the next run\)$/);
+    expectOneCleanLine(run);
+    expectBlobsWhole(dir);
+    // Asked again from where it broke off a few times (this registry ignores the range and
+    // answers from the start, which starts the blob over), never more.
+    expect(registry.requests.filter((r) => r.includes(sha256(registry!.image.layers[0]))).length).toBeLessThanOrEqual(5);
+  });
+});
+
 describe('several pulls on one layout or cache at once (critical 3, high 7, medium 11, 14)', () => {
   /** A registry that serves blobs slowly (in pieces), so that pulls overlap. */
   const slowRegistry = (image = testImage(6)) =>
