@@ -14,6 +14,8 @@ export interface EngineRequest {
   probe?: boolean;
   /** A body to stream to the engine (`POST /images/load`: an archive). */
   body?: import('node:stream').Readable;
+  /** Told how many of the body's bytes have gone to the connection (their buffers may be reused). */
+  onSent?: (bytes: number) => void;
 }
 
 /** Why a connection to the engine failed, in words a user can act on. */
@@ -139,7 +141,16 @@ export function requestEngine(address: EngineAddress, req: EngineRequest): Promi
       body.on('error', (err) => request.destroy(err));
       // An engine that hangs up mid-upload: the body stops being made (and read from disk).
       request.on('error', () => body.destroy());
-      body.pipe(request);
+      // (As pipe() does, with each chunk's write told when it has gone to the connection.)
+      let sent = 0;
+      body.on('data', (chunk: Buffer) => {
+        const more = request.write(chunk, () => req.onSent?.((sent += chunk.length)));
+        if (!more) {
+          body.pause();
+          request.once('drain', () => body.resume());
+        }
+      });
+      body.on('end', () => request.end());
     }
   });
 }

@@ -6,6 +6,7 @@ import { lookUpImage } from '../engine/image-lookup.js';
 import { JsonMessageDecoder } from '../decode/json-stream.js';
 import type { PullEvent } from '../decode/pull-event.js';
 import { archiveSize, archiveStream, type ArchiveContents } from '../output/archive.js';
+import { BufferRing } from '../output/buffer-ring.js';
 import { pullError } from '../errors.js';
 import { sanitize } from '../sanitize.js';
 import { formatBytes } from '../render/format.js';
@@ -45,7 +46,9 @@ export async function loadIntoEngine(
   const apiVersion = await negotiateApiVersion(engine, signal);
   onActivity();
   onBatch([{ type: 'message', message: `Loading into the engine at ${engine.url}` }]);
-  const body = await archiveStream(contents);
+  // The blobs are read into a few buffers, each reused once what was read into it has gone to the engine.
+  const ring = new BufferRing();
+  const body = await archiveStream(contents, ring);
   const totalBytes = archiveSize(contents);
   const sending = (): PullEvent => ({ type: 'sending', engine: engine.url, sentBytes: sent, totalBytes: Math.max(totalBytes, sent), layers: layerOfDiffId.size });
   let sent = 0;
@@ -53,6 +56,7 @@ export async function loadIntoEngine(
   onBatch([sending()]);
   body.on('data', (chunk: Buffer) => {
     sent += chunk.length;
+    ring.placed(chunk, sent);
     onActivity(); // the upload moving is life (an engine reads it as it loads)
     const now = Math.floor((sent * 100) / Math.max(totalBytes, sent));
     if (now > percent) {
@@ -65,6 +69,7 @@ export async function loadIntoEngine(
     path: `/v${apiVersion}/images/load?quiet=0`,
     headers: { 'Content-Type': 'application/x-tar' },
     body,
+    onSent: (bytes) => ring.written(bytes),
     ...(signal !== undefined && { signal }),
   });
   if (response.statusCode !== 200) throw pullError(errorMessage(response.statusCode, await readBody(response)));
