@@ -395,16 +395,16 @@ class Connection {
 }
 
 /**
- * The connections of one registry client, kept between blobs per origin (and secure context);
- * closed by `close`.
+ * The connections of one registry client, kept between blobs per origin; closed by `close`.
  */
 export class BlobConnections {
   private readonly idle = new Map<string, Connection[]>();
   private readonly all = new Set<Connection>();
 
   /** Sends a GET for `request.url`: on a kept connection, or a new one; a kept one the server closed meanwhile is replaced once. */
-  async get(request: DirectRequest, keyOf: string): Promise<BlobBody> {
-    const key = `${request.url.origin} ${keyOf}`;
+  async get(request: DirectRequest): Promise<BlobBody> {
+    if (request.signal?.aborted) throw request.signal.reason; // (its 'abort' is past: nothing would end the wait)
+    const key = request.url.origin; // (one secure context per registry client: the origin tells connections apart)
     const kept = this.take(key);
     if (kept !== undefined) {
       try {

@@ -248,7 +248,7 @@ export class RegistryClient {
     let response: http.IncomingMessage | BlobBody;
     try {
       response = req.direct === true && proxy === undefined && !mayTurn && method === undefined
-        ? await this.blobs.get({ url, headers, secure: tlsOptions, signal: this.signal, timeoutMs: TIMEOUT_MS, whileWaiting: req.whileWaiting }, '')
+        ? await this.blobs.get({ url, headers, secure: tlsOptions, signal: this.signal, timeoutMs: TIMEOUT_MS, whileWaiting: req.whileWaiting })
         : await this.sendHttp(url, req, headers, method, body, tlsOptions);
     } catch (caught) {
       const err = caught as NodeJS.ErrnoException;

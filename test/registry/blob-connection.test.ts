@@ -82,7 +82,7 @@ test('a Content-Length body, the head and body cut at odd places: the bytes, and
   const server = await serve((socket) => writeInPieces(socket, Buffer.concat([Buffer.from(`HTTP/1.1 200 OK\r\nContent-Length: ${content.length}\r\nX-A: b\r\n\r\n`), content]), 7919));
   const connections = pool();
   for (let i = 0; i < 3; i++) {
-    const body = await connections.get(request(server.url()), '');
+    const body = await connections.get(request(server.url()));
     expect(body.statusCode).toBe(200);
     expect(body.headers['x-a']).toBe('b');
     expect((await readBody(body)).equals(content)).toBe(true);
@@ -102,10 +102,10 @@ test('a chunked body cut one byte at a time, with extensions and trailers: the b
   ]);
   const server = await serve((socket) => writeInPieces(socket, framed, 1));
   const connections = pool();
-  const body = await connections.get(request(server.url()), '');
+  const body = await connections.get(request(server.url()));
   expect((await readBody(body)).equals(content)).toBe(true);
   // Kept: the next answer on the same connection.
-  const again = await connections.get(request(server.url()), '');
+  const again = await connections.get(request(server.url()));
   expect((await readBody(again)).equals(content)).toBe(true);
   expect(server.stats.connections).toBe(1);
 });
@@ -113,7 +113,7 @@ test('a chunked body cut one byte at a time, with extensions and trailers: the b
 test('a large body read by a slow writer: no read buffer is reused before its bytes are released', async () => {
   const content = randomBytes(6 << 20);
   const server = await serve((socket) => void socket.write(Buffer.concat([Buffer.from(`HTTP/1.1 200 OK\r\nContent-Length: ${content.length}\r\n\r\n`), content])));
-  const body = await pool().get(request(server.url()), '');
+  const body = await pool().get(request(server.url()));
   let paused = 0;
   // A consumer that pauses now and then (as a full write queue does) and releases late.
   body.on('data', () => {
@@ -129,16 +129,16 @@ test('a body to the end of the connection (no length): the bytes, complete; the 
   const content = randomBytes(100_000);
   const server = await serve((socket) => socket.end(Buffer.concat([Buffer.from('HTTP/1.1 200 OK\r\n\r\n'), content])));
   const connections = pool();
-  const body = await connections.get(request(server.url()), '');
+  const body = await connections.get(request(server.url()));
   expect((await readBody(body)).equals(content)).toBe(true);
   expect(body.complete).toBe(true);
-  await readBody(await connections.get(request(server.url()), ''));
+  await readBody(await connections.get(request(server.url())));
   expect(server.stats.connections).toBe(2);
 });
 
 test('a connection cut mid-body: aborted, not complete', async () => {
   const server = await serve((socket) => socket.end(`HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n${'a'.repeat(400)}`));
-  const body = await pool().get(request(server.url()), '');
+  const body = await pool().get(request(server.url()));
   await expect(readBody(body)).rejects.toThrow('aborted');
   expect(body.complete).toBe(false);
 });
@@ -149,9 +149,9 @@ test('a kept connection the server closed meanwhile: the next blob is asked on a
     setTimeout(() => socket.destroy(), 20);
   });
   const connections = pool();
-  expect((await readBody(await connections.get(request(server.url()), ''))).toString()).toBe('ok');
+  expect((await readBody(await connections.get(request(server.url())))).toString()).toBe('ok');
   await new Promise((r) => setTimeout(r, 100));
-  expect((await readBody(await connections.get(request(server.url()), ''))).toString()).toBe('ok');
+  expect((await readBody(await connections.get(request(server.url())))).toString()).toBe('ok');
   expect(server.stats.connections).toBe(2);
 });
 
@@ -162,12 +162,12 @@ test('a 100 Continue before the answer, a 401 read away, a redirect with no body
     else socket.write('HTTP/1.1 307 Temporary Redirect\r\nLocation: /elsewhere\r\nContent-Length: 0\r\n\r\n');
   });
   const connections = pool();
-  expect((await readBody(await connections.get(request(server.url('/continue')), ''))).toString()).toBe('yes');
-  const denied = await connections.get(request(server.url('/denied')), '');
+  expect((await readBody(await connections.get(request(server.url('/continue'))))).toString()).toBe('yes');
+  const denied = await connections.get(request(server.url('/denied')));
   expect([denied.statusCode, denied.statusMessage, denied.headers['www-authenticate']]).toEqual([401, 'Unauthorized', 'Bearer realm="x"']);
   denied.resume();
   await new Promise((r) => denied.once('end', r));
-  const moved = await connections.get(request(server.url('/moved')), '');
+  const moved = await connections.get(request(server.url('/moved')));
   expect([moved.statusCode, moved.headers.location]).toEqual([307, '/elsewhere']);
   moved.resume();
   expect(server.stats.connections).toBe(1);
@@ -181,21 +181,21 @@ test.each([
   ['a header with an escape', 'HTTP/1.1 200 OK\r\nX-A: \x1b[31m\r\n\r\n', /header that is not one/],
 ])('an answer with %s: refused with words of its own', async (_, answer, words) => {
   const server = await serve((socket) => void socket.write(answer));
-  await expect(pool().get(request(server.url()), '')).rejects.toThrow(words);
+  await expect(pool().get(request(server.url()))).rejects.toThrow(words);
 });
 
 test('a chunked body whose chunk is longer than it said, and one with a size that is not hex: aborted', async () => {
   for (const framed of ['HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nabc\r\n0\r\n\r\n', 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n']) {
     const server = await serve((socket) => void socket.write(framed));
-    await expect(readBody(await pool().get(request(server.url()), ''))).rejects.toThrow('aborted');
+    await expect(readBody(await pool().get(request(server.url())))).rejects.toThrow('aborted');
   }
 });
 
 test('no answer: the timeout ends the wait (ETIMEDOUT); an abort ends it with its reason', async () => {
   const server = await serve(() => {});
-  await expect(pool().get(request(server.url(), { timeoutMs: 200 }), '')).rejects.toMatchObject({ code: 'ETIMEDOUT' });
+  await expect(pool().get(request(server.url(), { timeoutMs: 200 }))).rejects.toMatchObject({ code: 'ETIMEDOUT' });
   const controller = new AbortController();
-  const asked = pool().get(request(server.url(), { signal: controller.signal }), '');
+  const asked = pool().get(request(server.url(), { signal: controller.signal }));
   setTimeout(() => controller.abort(new Error('stop')), 50);
   await expect(asked).rejects.toThrow('stop');
 });
@@ -211,16 +211,16 @@ test('over TLS, the registry\'s own CA in the secure context: the bytes', async 
   );
   const url = new URL(server.url().href.replace('http://127.0.0.1', 'https://localhost'));
   const secure = { secureContext: tls.createSecureContext({ ca: cert }), rejectUnauthorized: true };
-  expect((await readBody(await pool().get(request(url, { secure }), ''))).equals(content)).toBe(true);
+  expect((await readBody(await pool().get(request(url, { secure })))).equals(content)).toBe(true);
   // Not trusted without it: the certificate error as node:http gives it.
   const untrusted = { secureContext: tls.createSecureContext({}), rejectUnauthorized: true };
-  await expect(pool().get(request(url, { secure: untrusted }), '')).rejects.toMatchObject({ code: 'DEPTH_ZERO_SELF_SIGNED_CERT' });
+  await expect(pool().get(request(url, { secure: untrusted }))).rejects.toMatchObject({ code: 'DEPTH_ZERO_SELF_SIGNED_CERT' });
 });
 
 test('a writer that holds a megabyte and pauses at every chunk: reading stops when every buffer is held and goes on when one is free', async () => {
   const content = randomBytes(8 << 20);
   const server = await serve((socket) => void socket.write(Buffer.concat([Buffer.from(`HTTP/1.1 200 OK\r\nContent-Length: ${content.length}\r\n\r\n`), content])));
-  const body = await pool().get(request(server.url()), '');
+  const body = await pool().get(request(server.url()));
   const copies: Buffer[] = [];
   const held: { view: Buffer; end: number }[] = [];
   let offset = 0;
@@ -245,3 +245,11 @@ test('a writer that holds a megabyte and pauses at every chunk: reading stops wh
   await done;
   expect(Buffer.concat(copies).equals(content)).toBe(true);
 }, 15_000);
+
+test('asked after the pull was given up: rejected at once with the reason, nothing sent', async () => {
+  const server = await serve(() => {});
+  const controller = new AbortController();
+  controller.abort(new Error('given up'));
+  await expect(pool().get(request(server.url(), { signal: controller.signal }))).rejects.toThrow('given up');
+  expect(server.stats.connections).toBe(0);
+});
