@@ -17,6 +17,8 @@ import { ReadBuffers, type Piece, type Slab } from './read-buffers.js';
 const MAX_HEAD = 16 << 10;
 /** A chunk-size line (hex size and extensions) longer than this is not a registry's. */
 const MAX_CHUNK_LINE = 4096;
+/** Bytes of chunk extensions and trailers a body may carry in all. */
+const MAX_CHUNK_EXTRA = 16 << 10;
 /** A body read only to keep the connection (a 401's, a redirect's) longer than this closes it instead. */
 const MAX_DISCARD = 1 << 20;
 
@@ -130,7 +132,7 @@ export class BlobBody extends EventEmitter {
   }
 }
 
-type Framing = { kind: 'length'; left: number } | { kind: 'chunked'; state: 'size' | 'data' | 'data-end' | 'trailer'; left: number; line: string } | { kind: 'close' } | { kind: 'none' };
+type Framing = { kind: 'length'; left: number } | { kind: 'chunked'; state: 'size' | 'data' | 'data-end' | 'trailer'; left: number; line: string; extra: number } | { kind: 'close' } | { kind: 'none' };
 
 /** One socket and the answer it is reading. */
 class Connection {
@@ -285,7 +287,7 @@ class Connection {
     const length = headers['content-length'];
     if (code === 204 || code === 304) this.framing = { kind: 'length', left: 0 };
     else if (transfer !== undefined) {
-      this.framing = /(?:^|,)\s*chunked\s*$/i.test(transfer) ? { kind: 'chunked', state: 'size', left: 0, line: '' } : { kind: 'close' };
+      this.framing = /(?:^|,)\s*chunked\s*$/i.test(transfer) ? { kind: 'chunked', state: 'size', left: 0, line: '', extra: 0 } : { kind: 'close' };
     } else if (length !== undefined) {
       if (!/^\d{1,15}$/.test(length)) throw notHttp('its answer has a length that is not one');
       this.framing = { kind: 'length', left: Number(length) };
@@ -336,12 +338,16 @@ class Connection {
       } else if (framing.state === 'size') {
         const size = /^([0-9a-fA-F]{1,12})[ \t]*(?:;.*)?$/.exec(line);
         if (!size) throw notHttp('its answer has a chunk size that is not one');
+        framing.extra += line.length - size[1].length;
         framing.left = parseInt(size[1], 16);
         framing.state = framing.left === 0 ? 'trailer' : 'data';
       } else if (line === '') {
         framing.left = -1; // the end
         return [at, at, at];
-      }
+      } else framing.extra += line.length;
+      // Chunk extensions and trailers carry nothing dpull reads: a body made mostly of them is
+      // bytes without end that the blob's size does not bound (Node caps extensions the same way).
+      if (framing.extra > MAX_CHUNK_EXTRA) throw notHttp('its answer has chunk extensions or trailers without end');
     }
     return [at, at, at];
   }
