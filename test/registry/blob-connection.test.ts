@@ -255,15 +255,17 @@ test('asked after the pull was given up: rejected at once with the reason, nothi
 });
 
 test('a chunked body of endless extensions or trailers (no body bytes, so no size bounds it): aborted', async () => {
-  const endless = (start: string, line: string) => async (socket: net.Socket) => {
+  // (Two thousand lines, then a proper end: read to the end, the body would be whole.)
+  const endless = (start: string, line: string, end: string) => async (socket: net.Socket) => {
     socket.write(start);
     for (let i = 0; i < 2000 && !socket.destroyed; i++) {
       socket.write(line);
       await new Promise((r) => setImmediate(r));
     }
+    if (!socket.destroyed) socket.write(end);
   };
   const head = 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n';
-  for (const answer of [endless(head, `1;${'e'.repeat(100)}\r\nx\r\n`), endless(`${head}1\r\nx\r\n0\r\n`, `X-Trailer: ${'t'.repeat(100)}\r\n`)]) {
+  for (const answer of [endless(head, `1;${'e'.repeat(100)}\r\nx\r\n`, '0\r\n\r\n'), endless(`${head}1\r\nx\r\n0\r\n`, `X-Trailer: ${'t'.repeat(100)}\r\n`, '\r\n')]) {
     const server = await serve((socket) => void answer(socket));
     await expect(readBody(await pool().get(request(server.url())))).rejects.toThrow('aborted');
   }
