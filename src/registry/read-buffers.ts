@@ -64,6 +64,7 @@ export class ReadBuffers {
       if (free === undefined) return (this.offered = this.parking ??= Buffer.allocUnsafe(MIN_READ));
       this.current = free;
       this.at = 0;
+      this.trim();
     }
     return (this.offered = this.current.bytes.subarray(this.at));
   }
@@ -75,8 +76,14 @@ export class ReadBuffers {
    */
   took(region: Buffer, n: number): { view: Buffer; slab: Slab } {
     if (region === this.parking) {
-      const into = this.next();
-      if (into === this.parking) throw new Error('read while every buffer was held');
+      let into = this.next();
+      if (into === this.parking) {
+        // Read while every slab is held: a TLS socket hands over what it had already decrypted
+        // after reading was stopped (a record or two). A slab more, for as long as it is held.
+        this.current = this.add();
+        this.at = 0;
+        into = this.offered = this.current.bytes;
+      }
       region.copy(into, 0, 0, n);
       region = into;
     }
@@ -88,6 +95,20 @@ export class ReadBuffers {
   /** Bytes no longer wanted: their slab may be read into again once none of its bytes are. */
   release(piece: Piece): void {
     piece.slab.held -= piece.length;
-    if (piece.slab.held === 0 && this.parked) this.onFree?.();
+    if (piece.slab.held !== 0) return;
+    this.trim();
+    if (this.parked) this.onFree?.();
+  }
+
+  /** Slabs beyond the number (made for a TLS socket's late bytes), once free and not read into, are let go. */
+  private trim(): void {
+    for (let i = this.slabs.length - 1; i >= 0 && this.slabs.length > MAX_SLABS; i--) {
+      if (this.slabs[i].held === 0 && this.slabs[i] !== this.current) this.slabs.splice(i, 1);
+    }
+  }
+
+  /** How many slabs there are now (MAX_SLABS, and one more for a while after a TLS socket's late bytes). */
+  get count(): number {
+    return this.slabs.length;
   }
 }

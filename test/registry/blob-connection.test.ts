@@ -201,13 +201,11 @@ test('no answer: the timeout ends the wait (ETIMEDOUT); an abort ends it with it
 });
 
 test('over TLS, the registry\'s own CA in the secure context: the bytes', async () => {
-  const dir = scratchDir('dpull-tls-');
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'), '-days', '1', '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost'], { stdio: 'ignore' });
-  const cert = readFileSync(join(dir, 'cert.pem'));
+  const { key, cert } = tlsKeyAndCert();
   const content = randomBytes(1 << 20);
   const server = await serve(
     (socket) => void socket.write(Buffer.concat([Buffer.from(`HTTP/1.1 200 OK\r\nContent-Length: ${content.length}\r\n\r\n`), content])),
-    (onSocket) => tls.createServer({ key: readFileSync(join(dir, 'key.pem')), cert }, onSocket),
+    (onSocket) => tls.createServer({ key, cert }, onSocket),
   );
   const url = new URL(server.url().href.replace('http://127.0.0.1', 'https://localhost'));
   const secure = { secureContext: tls.createSecureContext({ ca: cert }), rejectUnauthorized: true };
@@ -217,20 +215,70 @@ test('over TLS, the registry\'s own CA in the secure context: the bytes', async 
   await expect(pool().get(request(url, { secure: untrusted }))).rejects.toMatchObject({ code: 'DEPTH_ZERO_SELF_SIGNED_CERT' });
 });
 
-test('a writer that holds a megabyte and pauses at every chunk: reading stops when every buffer is held and goes on when one is free', async () => {
+/** A TLS server's key and certificate (CN and name localhost), made once. */
+let tlsFiles: { key: Buffer; cert: Buffer } | undefined;
+function tlsKeyAndCert() {
+  if (tlsFiles !== undefined) return tlsFiles;
+  const dir = scratchDir('dpull-tls-');
+  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'), '-days', '1', '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost'], { stdio: 'ignore' });
+  return (tlsFiles = { key: readFileSync(join(dir, 'key.pem')), cert: readFileSync(join(dir, 'cert.pem')) });
+}
+
+test.each(['plain HTTP', 'TLS'])('over %s, a writer slower than the wire that pauses at every chunk: reading stops when every buffer is held and goes on when one is free', async (over) => {
+  const content = randomBytes(8 << 20);
+  const answer = (socket: net.Socket) => void socket.write(Buffer.concat([Buffer.from(`HTTP/1.1 200 OK\r\nContent-Length: ${content.length}\r\n\r\n`), content]));
+  const tlsServer = over === 'TLS' ? tlsKeyAndCert() : undefined;
+  const server = await serve(answer, tlsServer && ((onSocket) => tls.createServer(tlsServer, onSocket)));
+  const url = new URL(server.url().href.replace('http://127.0.0.1', tlsServer ? 'https://localhost' : 'http://127.0.0.1'));
+  const secure = tlsServer && { secureContext: tls.createSecureContext({ ca: tlsServer.cert }), rejectUnauthorized: true };
+  const body = await pool().get(request(url, { ...(secure && { secure }) }));
+  const copies: Buffer[] = [];
+  const held: { view: Buffer; end: number; at: number }[] = [];
+  let offset = 0;
+  let ended = false;
+  // As a file writer does: what arrived more than 30 ms ago is written (released) every 5 ms,
+  // whether more comes or not; meanwhile more arrives than the read buffers hold, so they fill.
+  const writer = setInterval(() => {
+    let upTo = -1;
+    while (held.length > 0 && (ended || performance.now() - held[0].at > 30)) {
+      const { view, end } = held.shift()!;
+      copies.push(Buffer.from(view));
+      upTo = end;
+    }
+    if (upTo >= 0) body.release(upTo);
+  }, 5);
+  const done = new Promise<void>((resolve, reject) => {
+    body.on('data', (view: Buffer) => {
+      offset += view.length;
+      held.push({ view, end: offset, at: performance.now() });
+      body.pause();
+      setTimeout(() => body.resume(), 1); // (so that buffers are freed while it is paused, too)
+    });
+    body.on('end', () => {
+      ended = true;
+      setTimeout(resolve, 20);
+    });
+    body.on('aborted', () => reject(new Error('aborted')));
+  });
+  await done.finally(() => setTimeout(() => clearInterval(writer), 30));
+  await new Promise((r) => setTimeout(r, 40));
+  expect(Buffer.concat(copies).equals(content)).toBe(true);
+}, 15_000);
+
+test('a writer that releases only while it is paused: reading goes on when it resumes and a buffer is free', async () => {
   const content = randomBytes(8 << 20);
   const server = await serve((socket) => void socket.write(Buffer.concat([Buffer.from(`HTTP/1.1 200 OK\r\nContent-Length: ${content.length}\r\n\r\n`), content])));
   const body = await pool().get(request(server.url()));
   const copies: Buffer[] = [];
   const held: { view: Buffer; end: number }[] = [];
   let offset = 0;
-  const done = new Promise<void>((resolve, reject) => {
+  await new Promise<void>((resolve, reject) => {
     body.on('data', (view: Buffer) => {
       offset += view.length;
       held.push({ view, end: offset });
       body.pause();
       setImmediate(() => {
-        // Releases only what is more than 1 MB behind (about what the read buffers hold: they fill), then reads on.
+        // Frees what is more than 1 MB behind (the buffers hold 1.25 MB: they fill) while paused, then resumes.
         while (held.length > 0 && held[0].end <= offset - (1 << 20)) copies.push(Buffer.from(held.shift()!.view));
         body.release(offset - (1 << 20));
         body.resume();
@@ -242,7 +290,6 @@ test('a writer that holds a megabyte and pauses at every chunk: reading stops wh
     });
     body.on('aborted', () => reject(new Error('aborted')));
   });
-  await done;
   expect(Buffer.concat(copies).equals(content)).toBe(true);
 }, 15_000);
 
