@@ -164,9 +164,7 @@ class Connection {
     this.socket = secure
       ? tls().connect({ host, port, ...(net.isIP(host) === 0 && { servername: host }), ...secure, onread } as import('node:tls').ConnectionOptions)
       : net.connect({ host, port, onread });
-    this.buffers.onFree = () => {
-      if (!this.consumerPaused) this.socket.resume();
-    };
+    this.buffers.onFree = () => this.readOrNot();
     this.socket.on('error', (err) => (this.error ??= err));
     this.socket.on('timeout', () => this.socket.destroy(Object.assign(new Error('timed out'), { code: 'ETIMEDOUT' })));
     this.socket.on('close', () => this.closed());
@@ -175,8 +173,21 @@ class Connection {
 
   private nextRegion(): Buffer {
     const region = this.buffers.next();
-    if (this.buffers.full) this.socket.pause();
+    this.readOrNot();
     return region;
+  }
+
+  /**
+   * The socket reads while the caller wants the body and a buffer can take what comes; else it
+   * waits. Asked after every read, when a buffer is freed, and when the caller pauses or resumes
+   * (a TLS socket may hand over bytes after it was stopped: the buffers then grow by a slab and are
+   * no longer full, and reading must go on though no buffer was freed).
+   */
+  private readOrNot(): void {
+    if (this.socket === undefined) return; // (net asks for the first buffer while the socket is being made)
+    const read = !this.consumerPaused && !this.buffers.full;
+    if (read && this.socket.isPaused()) this.socket.resume();
+    else if (!read && !this.socket.isPaused()) this.socket.pause();
   }
 
   /** Sends a GET; resolves with the answer's head once read. */
@@ -202,13 +213,13 @@ class Connection {
 
   pause(): void {
     this.consumerPaused = true;
-    this.socket.pause();
+    this.readOrNot();
   }
 
   resume(): void {
     this.consumerPaused = false;
     // (Parked with a slab free again meanwhile: reading goes on, what lands in the parking buffer is copied there.)
-    if (!this.buffers.full) this.socket.resume();
+    this.readOrNot();
   }
 
   destroy(): void {

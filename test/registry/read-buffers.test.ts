@@ -37,6 +37,8 @@ test('bytes read into the parking buffer while every slab is still held (a TLS s
   // Everything the earlier pieces held is still theirs.
   expect(pieces.every((p) => p.view.every((b) => b === 1))).toBe(true);
   expect(buffers.count).toBe(slabsBefore + 1);
+  // Not full any more (the socket, stopped when it was, is to read on: nothing else would wake it).
+  expect(buffers.full).toBe(false);
   // Once free and no longer read into, the extra slab is not kept among the connection's.
   buffers.release({ slab: late.slab, length: 16 << 10 });
   for (const piece of pieces) buffers.release({ slab: piece.slab, length: piece.view.length });
