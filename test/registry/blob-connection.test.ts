@@ -266,6 +266,7 @@ test.each(['plain HTTP', 'TLS'])('over %s, a writer slower than the wire that pa
 }, 15_000);
 
 test('a writer that releases only while it is paused: reading goes on when it resumes and a buffer is free', async () => {
+  const WINDOW = (2 << 20) - (256 << 10);
   const content = randomBytes(8 << 20);
   const server = await serve((socket) => void socket.write(Buffer.concat([Buffer.from(`HTTP/1.1 200 OK\r\nContent-Length: ${content.length}\r\n\r\n`), content])));
   const body = await pool().get(request(server.url()));
@@ -278,9 +279,9 @@ test('a writer that releases only while it is paused: reading goes on when it re
       held.push({ view, end: offset });
       body.pause();
       setImmediate(() => {
-        // Frees what is more than 1 MB behind (the buffers hold 1.25 MB: they fill) while paused, then resumes.
-        while (held.length > 0 && held[0].end <= offset - (1 << 20)) copies.push(Buffer.from(held.shift()!.view));
-        body.release(offset - (1 << 20));
+        // Frees what is more than 1.75 MB behind (the buffers hold 2 MB: they fill) while paused, then resumes.
+        while (held.length > 0 && held[0].end <= offset - WINDOW) copies.push(Buffer.from(held.shift()!.view));
+        body.release(offset - WINDOW);
         body.resume();
       });
     });
