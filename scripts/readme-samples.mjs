@@ -188,6 +188,9 @@ export function readmeSamples(text) {
  */
 export function shape(line) {
   return line
+    // The fold line of hidden layers counts them by their phase at that moment, as a status is
+    // one moment of a layer: that it is there is what a sample shows, not the mix.
+    .replace(/^(\s*)… \d+ (complete|already present|active|waiting)(, \d+ (complete|already present|active|waiting))*$/, '$1… FOLD')
     // A layer's status is one moment of it: the row's layout is what a sample shows.
     .replace(/\b(Pulling fs layer|Waiting|Downloading|Verifying Checksum|Download complete|Extracting|Pull complete|Already exists|Loading layer|Loaded)\b/g, 'STATUS')
     .replace(/sha256:[0-9a-f]{64}/g, 'sha256:D')
