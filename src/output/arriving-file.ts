@@ -1,5 +1,6 @@
 import { close, constants, fstat, lstat, open, read, type Stats } from 'node:fs';
 import { pullError } from '../errors.js';
+import type { ReadInto } from './buffer-ring.js';
 
 /** Bytes read at a time. */
 const CHUNK = 1 << 20;
@@ -52,7 +53,7 @@ export async function readArriving(
   blob: ArrivingBlob,
   onChunk: (chunk: Buffer) => void | Promise<void>,
   /** Where each read goes (as readChunks takes it); by default a new buffer. */
-  buffers?: { take(): Promise<Buffer>; giveBack(buffer: Buffer): void },
+  buffers?: ReadInto,
 ): Promise<void> {
   let settled = false;
   let failure: unknown;

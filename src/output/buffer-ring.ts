@@ -5,6 +5,9 @@
  * for the collector at any moment). The writer says what it has written (`written`); the chunks
  * it is handed are matched to their buffer as they go to it (`placed`).
  */
+/** Where a reader of files reads into: a buffer taken, and given back when nothing was read into it. */
+export type ReadInto = Pick<BufferRing, 'take' | 'giveBack'>;
+
 export class BufferRing {
   private readonly slots: { buffer: Buffer; state: 'free' | 'reading' | 'placed'; end: number }[];
   private next = 0;

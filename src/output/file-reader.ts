@@ -1,4 +1,5 @@
 import { close, constants, open, read } from 'node:fs';
+import type { ReadInto } from './buffer-ring.js';
 
 /** Bytes read at a time. */
 const CHUNK = 1 << 20;
@@ -7,14 +8,14 @@ const CHUNK = 1 << 20;
  * Hands each chunk of a file to `onChunk`, in order, reading the next once the promise it returns
  * (if any) has settled; resolves at the file's end. What fs.createReadStream does, by fs
  * callbacks: its streams load node:fs/promises, readline and the fs watchers with them (8 of
- * Node's modules, a few ms of an archive's start). Each chunk is a buffer of its own: it may be
- * kept. A symlink is not followed (a blob file planted as one is an error, not another file's bytes).
+ * Node's modules, a few ms of an archive's start). Each chunk is a buffer of its own that may be
+ * kept, unless read into `buffers` (then it is theirs to give out again). A symlink is not followed (a blob file planted as one is an error, not another file's bytes).
  */
 export function readChunks(
   path: string,
   onChunk: (chunk: Buffer) => void | Promise<void>,
   /** Where each read goes (a buffer of a BufferRing, taken back unless handed to `onChunk`); by default a new one. */
-  buffers?: { take(): Promise<Buffer>; giveBack(buffer: Buffer): void },
+  buffers?: ReadInto,
 ): Promise<void> {
   return new Promise((resolve, reject) => {
     open(path, constants.O_RDONLY | constants.O_NOFOLLOW, (err, fd) => {

@@ -142,7 +142,7 @@ class Connection {
   private headBytes = 0;
   private framing: Framing = { kind: 'none' };
   private body: BlobBody | undefined;
-  private waiting: { resolve: (b: BlobBody) => void; reject: (e: Error) => void; request: DirectRequest } | undefined;
+  private waiting: { resolve: (b: BlobBody) => void; reject: (e: Error) => void } | undefined;
   private state: 'head' | 'body' | 'idle' = 'idle';
   private reusable = false;
   private consumerPaused = false;
@@ -193,7 +193,7 @@ class Connection {
   /** Sends a GET; resolves with the answer's head once read. */
   send(request: DirectRequest): Promise<BlobBody> {
     return new Promise((resolve, reject) => {
-      this.waiting = { resolve, reject, request };
+      this.waiting = { resolve, reject };
       this.state = 'head';
       this.answered = false;
       this.socket.ref();

@@ -37,7 +37,6 @@ const TIMEOUT_MS = 30_000;
 export type RegistryResponse = http.IncomingMessage & { from: string };
 /** A blob's answer: read by node:http, or into reused buffers. */
 export type BlobResponse = RegistryResponse | (BlobBody & { from: string });
-type AnyResponse = BlobResponse;
 const MAX_REDIRECTS = 5;
 
 /** Credentials from the engine's `X-Registry-Auth` value (base64url JSON), for a registry asked directly. */
@@ -158,7 +157,7 @@ export class RegistryClient {
   /** Sends a request for `path` (`/v2/…`), authenticating as the registry asks; resolves with the response. */
   async request(path: string, req: RegistryRequest & { direct: true }): Promise<BlobResponse>;
   async request(path: string, req: RegistryRequest): Promise<RegistryResponse>;
-  async request(path: string, req: RegistryRequest): Promise<AnyResponse> {
+  async request(path: string, req: RegistryRequest): Promise<BlobResponse> {
     const scope = `repository:${req.repository}:pull`;
     let response = await this.send(new URL(path, this.base), req, this.authorization(scope));
     if (response.statusCode === 401) {
@@ -213,7 +212,7 @@ export class RegistryClient {
     return `Bearer ${token}`;
   }
 
-  private async readJson(answer: AnyResponse): Promise<Record<string, unknown> | undefined> {
+  private async readJson(answer: BlobResponse): Promise<Record<string, unknown> | undefined> {
     const response = answer as RegistryResponse; // (a token service's answer: node:http's, never direct)
     const body = await readAll(response, 1 << 20, `the token from ${this.domain}'s token service`);
     if (response.statusCode !== 200) return undefined;
@@ -230,7 +229,7 @@ export class RegistryClient {
   }
 
   /** One request, redirects followed (blob storage: without the Authorization header on another origin). */
-  private async send(url: URL, req: RegistryRequest, authorization: string | undefined, method?: 'POST', body?: string, hops = 0, origin = url.origin): Promise<AnyResponse> {
+  private async send(url: URL, req: RegistryRequest, authorization: string | undefined, method?: 'POST', body?: string, hops = 0, origin = url.origin): Promise<BlobResponse> {
     const secure = url.protocol === 'https:';
     const tlsOptions = secure ? this.secure() : undefined;
     const headers: Record<string, string> = { 'User-Agent': 'dpull', ...req.headers };
