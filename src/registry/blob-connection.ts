@@ -35,6 +35,7 @@ export interface DirectRequest {
 
 /** A protocol error of the answer (as node:http's HPE_ codes: the same words reach the user). */
 const notHttp = (what: string) => Object.assign(new Error(what), { code: 'HPE_INVALID' });
+const headersTooLarge = () => Object.assign(new Error('its answer has headers too large to be one'), { code: 'HPE_HEADER_OVERFLOW' });
 
 /**
  * The answer to one GET, shaped as much like node:http's IncomingMessage as blob-fetch.ts uses it:
@@ -265,11 +266,11 @@ class Connection {
     const all = this.head.length === 1 ? this.head[0] : Buffer.concat(this.head);
     const end = all.indexOf('\r\n\r\n');
     if (end < 0) {
-      if (this.headBytes > MAX_HEAD) throw Object.assign(new Error('its answer has headers too large to be one'), { code: 'HPE_HEADER_OVERFLOW' });
+      if (this.headBytes > MAX_HEAD) throw headersTooLarge();
       this.head = [all];
       return view.length;
     }
-    if (end > MAX_HEAD) throw Object.assign(new Error('its answer has headers too large to be one'), { code: 'HPE_HEADER_OVERFLOW' });
+    if (end > MAX_HEAD) throw headersTooLarge();
     this.head = [];
     this.headBytes = 0;
     const consumed = end + 4 - (all.length - part.length);
@@ -380,7 +381,7 @@ class Connection {
       this.socket.setTimeout(0);
       this.socket.unref();
       this.consumerPaused = false;
-      this.socket.resume();
+      this.readOrNot(); // (reading on, so that a close or stray bytes while idle are seen; unless every buffer is still held)
       this.onIdle(this);
     } else this.socket.destroy();
     body.send(['end']);

@@ -78,7 +78,7 @@ export class RegistryClient {
   private basicOnly = false;
   /** Blobs' connections (blob-connection.ts). */
   private readonly blobs = new BlobConnections();
-  /** The registry has answered the first way: an insecure one is not turned to the other protocol any more. */
+  /** The protocol is chosen (the registry answered the first way, or it was turned to the other): no more turning. */
   private settled = false;
 
   constructor(
@@ -98,7 +98,6 @@ export class RegistryClient {
 
   private readonly insecure: boolean;
   private readonly env: Environment;
-  private switched = false;
   private tlsSettings: RegistryTls | undefined;
   private tlsOptions: { secureContext: SecureContext; rejectUnauthorized: boolean } | undefined;
 
@@ -119,9 +118,8 @@ export class RegistryClient {
     return this.tlsOptions;
   }
 
-  /** The agent for a request to `url`: direct, or through the proxy the environment names for it. */
-  private async agentFor(url: URL): Promise<{ agent: http.Agent; proxy: ProxyChoice | undefined }> {
-    const proxy = proxyFor(url, this.env);
+  /** The agent for a request to `url`: direct, or through `proxy` (the one the environment names for it). */
+  private async agentFor(url: URL, proxy: ProxyChoice | undefined): Promise<http.Agent> {
     const key = `${url.protocol}${proxy?.url.href ?? ''}`;
     let agent = this.agents.get(key);
     if (agent === undefined) {
@@ -130,12 +128,12 @@ export class RegistryClient {
       else agent = new (await import('http-proxy-agent')).HttpProxyAgent(proxy.url, { keepAlive: true });
       this.agents.set(key, agent);
     }
-    return { agent, proxy };
+    return agent;
   }
 
   /** Turns to the other protocol for good (once): see the constructor. */
   private switchProtocol(): URL {
-    this.switched = true;
+    this.settled = true;
     this.base = new URL(`${this.base.protocol === 'https:' ? 'http' : 'https'}://${this.base.host}`);
     return this.base;
   }
@@ -237,7 +235,7 @@ export class RegistryClient {
     // another origin (blob storage, or the same host in plain HTTP) gets none.
     if (authorization !== undefined && url.origin === origin) headers.Authorization = authorization;
     if (body !== undefined) headers['Content-Type'] = 'application/x-www-form-urlencoded';
-    const mayTurn = this.insecure && !this.switched && !this.settled && hops === 0 && url.origin === this.base.origin;
+    const mayTurn = this.insecure && !this.settled && hops === 0 && url.origin === this.base.origin;
     // The first way to an insecure registry met the other protocol: the same request the other way.
     const otherWay = () => {
       const next = new URL(url.pathname + url.search, this.switchProtocol());
@@ -248,7 +246,7 @@ export class RegistryClient {
     try {
       response = req.direct === true && proxy === undefined && !mayTurn && method === undefined
         ? await this.blobs.get({ url, headers, secure: tlsOptions, signal: this.signal, timeoutMs: TIMEOUT_MS, whileWaiting: req.whileWaiting })
-        : await this.sendHttp(url, req, headers, method, body, tlsOptions);
+        : await this.sendHttp(url, req, headers, method, body, tlsOptions, proxy);
     } catch (caught) {
       const err = caught as NodeJS.ErrnoException;
       if (this.signal?.aborted) throw this.signal.reason;
@@ -287,8 +285,8 @@ export class RegistryClient {
   }
 
   /** One exchange through node:http (and the proxy the environment names): resolves with the answer's head. */
-  private async sendHttp(url: URL, req: RegistryRequest, headers: Record<string, string>, method: 'POST' | undefined, body: string | undefined, tlsOptions: object | undefined): Promise<http.IncomingMessage> {
-    const { agent } = await this.agentFor(url);
+  private async sendHttp(url: URL, req: RegistryRequest, headers: Record<string, string>, method: 'POST' | undefined, body: string | undefined, tlsOptions: object | undefined, proxy: ProxyChoice | undefined): Promise<http.IncomingMessage> {
+    const agent = await this.agentFor(url, proxy);
     return new Promise((resolve, reject) => {
       const request = (tlsOptions !== undefined ? https() : http).request(url, {
         method: method ?? req.method ?? 'GET',
