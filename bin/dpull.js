@@ -29,7 +29,7 @@ if (args.length === 1 && (args[0] === '--version' || args[0] === '-v')) {
   // (bin/v8-settings.js): the standard streams are made before the pull's settings are set
   // (every run writes to both; on a terminal they load node:tty), and the program's require()
   // (of Node's modules and the vendor bundles, and theirs) puts the defaults back while it loads.
-  const { useForPull, withDefaults } = require('./v8-settings.js');
+  const { useForPull, useForRegistryPull, withDefaults } = require('./v8-settings.js');
   const codeCache = require('./code-cache.js');
   void process.stdout;
   void process.stderr;
@@ -43,5 +43,5 @@ if (args.length === 1 && (args[0] === '--version' || args[0] === '-v')) {
     });
   // The cache is made by a run that pulled, not by one that only printed help.
   const pulled = () => !args.some((arg) => /^(-h|--help|-V|--version|help)$/.test(arg));
-  codeCache.requireCached(join(__dirname, '..', 'dist', 'cli.cjs'), cacheDir, pulled, load).main();
+  codeCache.requireCached(join(__dirname, '..', 'dist', 'cli.cjs'), cacheDir, pulled, load).main({ useForRegistryPull });
 }

@@ -32,6 +32,14 @@ if (major >= 22 && (process.arch === 'x64' || process.arch === 'arm64')) setting
 // collection of a large heap, a 144 MB daemonless pull.)
 if (major === 20) settings.push(['--interrupt-budget=540672', '--interrupt-budget=67584']);
 
+// A pull from a registry (into a layout or an archive, or loaded into engines): its work is the
+// kernel's and OpenSSL's (sockets, files, sha256), its JavaScript a few calls per 256 kB read.
+// The optimizing compiler gives it nothing (1.5 GB: the same wall and CPU without it) and costs
+// 8–9 MB of its peak RSS: the compiler's zones and its own code paged in (issue #32's memory
+// goal, bench/throughput.mjs). Set when such a pull starts (src/v8-settings.ts), never for an
+// engine's stream, whose floods it serves.
+const REGISTRY_PULL = ['--no-turbofan', '--turbofan'];
+
 const apply = (which) => {
   for (const setting of settings) v8.setFlagsFromString(setting[which]);
 };
@@ -47,4 +55,18 @@ exports.withDefaults = (load) => {
   } finally {
     apply(0);
   }
+};
+
+/**
+ * Adds the registry pull's setting. At exit it is put back first: a code cache made then
+ * (bin/code-cache.js) must fit the settings the next run starts with.
+ */
+exports.useForRegistryPull = () => {
+  if (settings.includes(REGISTRY_PULL)) return;
+  settings.push(REGISTRY_PULL);
+  v8.setFlagsFromString(REGISTRY_PULL[0]);
+  process.prependOnceListener('exit', () => {
+    settings.splice(settings.indexOf(REGISTRY_PULL), 1);
+    v8.setFlagsFromString(REGISTRY_PULL[1]);
+  });
 };

@@ -1,9 +1,14 @@
 import { runCli } from './run.js';
 import { monotonicMs } from '../clock.js';
 import { reasonOf } from '../output/write-failure.js';
+import { setRegistryPullSettings } from '../v8-settings.js';
 
-/** The process entry: real streams, real clock; exit code set, never thrown. */
-export async function main(): Promise<void> {
+/**
+ * The process entry: real streams, real clock; exit code set, never thrown. bin/dpull.js gives it
+ * what to set in V8 when a pull from a registry starts.
+ */
+export async function main(settings: { useForRegistryPull?: () => void } = {}): Promise<void> {
+  setRegistryPullSettings(settings.useForRegistryPull);
   // A closed stdout (`dpull -q img | head -0`) is not an error worth a stack trace; a full one
   // (`> /dev/full`) is a failure to deliver the result: one line, exit 1.
   let stdoutFailure: NodeJS.ErrnoException | undefined;

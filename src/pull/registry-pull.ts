@@ -25,6 +25,7 @@ import { engineHoldings } from '../engine/engine-holdings.js';
 import { lookUpImage } from '../engine/image-lookup.js';
 import type { Environment } from '../environment.js';
 import { writeFailure } from '../output/write-failure.js';
+import { useRegistryPullSettings } from '../v8-settings.js';
 
 /** Blobs fetched at once from one registry (peers use 3 to 6; bench/registry.mjs measures ours). */
 export const BLOBS_AT_ONCE = 4;
@@ -81,6 +82,7 @@ const layer = (blob: Descriptor, phase: 'pending' | 'waiting' | 'downloading' | 
  * state and every renderer serve it unchanged.
  */
 export async function streamRegistryPull(options: RegistryPullOptions, onBatch: (events: PullEvent[]) => void): Promise<void> {
+  useRegistryPullSettings();
   const { reference: ref, output } = options;
   const idle = new IdleTimeout(options.idleTimeoutMs, `the registry ${ref.domain}`);
   // The first blob that fails stops the others (their requests aborted, their locks released).
@@ -162,11 +164,6 @@ export async function streamRegistryPull(options: RegistryPullOptions, onBatch: 
           },
           // Another pull (this process's or another's) is fetching it into the same folder.
           () => shown && onBatch([layer(blob, 'waiting', 'Waiting')]),
-          // A large archive hashes its large blobs on a thread of their own (blob-digest.ts): there
-          // the main thread also reads each blob back into the archive, and the second core pays
-          // (1.5 GB: 1.6–1.7 s against 1.8 s). Into a layout or the cache it no longer does since
-          // blobs are read into reused buffers (1.27–1.33 s either way), and the thread costs 12 MB.
-          onePass ? imageBytes : 0,
         );
         if (shown) onBatch([got === 'present' ? layer(blob, 'exists', 'Already exists') : layer(blob, 'complete', 'Pull complete')]);
       });

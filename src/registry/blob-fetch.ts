@@ -114,14 +114,12 @@ export async function fetchBlob(
   file: string,
   onProgress: (bytes: number) => void,
   onWait?: () => void,
-  /** The bytes the whole pull fetches, where a large pull hashes its large blobs on a thread of their own (blob-digest.ts; 0: never). */
-  pullBytes = 0,
 ): Promise<'fetched' | 'present'> {
   const [algorithm, expected] = blob.digest.split(':');
   const lock = await lockFile(`${file}.lock`, client.signal, onWait);
   try {
     if (isRegularFile(file)) return 'present';
-    await fetchLocked(client, repository, blob, file, algorithm, expected, onProgress, pullBytes);
+    await fetchLocked(client, repository, blob, file, algorithm, expected, onProgress);
     return 'fetched';
   } finally {
     lock.release();
@@ -136,7 +134,6 @@ async function fetchLocked(
   algorithm: string,
   expected: string,
   onProgress: (bytes: number) => void,
-  pullBytes: number,
 ): Promise<void> {
   const partial = `${file}.partial`;
   let restarted = false;
@@ -147,7 +144,7 @@ async function fetchLocked(
   for (let continuation = 0; ; continuation++) {
     const digests: BlobDigest[] = [];
     const newDigest = () => {
-      digests.push(blobDigest(partial, algorithm, blob.size, pullBytes));
+      digests.push(blobDigest(partial, algorithm, blob.size));
       return digests.at(-1)!;
     };
     try {

@@ -1,7 +1,7 @@
 // The published package as a user meets it: packed, installed into an empty folder with no
 // network, run through npm's bin link, and imported as a library.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdirSync, readdirSync, readFileSync, existsSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, existsSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, inject, test } from 'vitest';
 import { inspectImage, removeAllImages, stack } from '../support/stack.js';
@@ -136,6 +136,22 @@ describe('npm pack → install offline → npx dpull', () => {
       expect(spawnSync(process.execPath, [bin, '-q', ref], { encoding: 'utf8', env }).status).toBe(0);
       expect(cached().map((f) => statSync(`${folder}/${f}`).ino)).toEqual(inodes);
     }
+  });
+
+  test("a pull from a registry (which sets V8's optimizing compiler off while it runs) leaves a cache the next start takes", () => {
+    const cache = `${work}/xdg-cache-registry`;
+    const folder = `${cache}/dpull/compile-cache`;
+    const run = () => {
+      rmSync(`${work}/registry-layout`, { recursive: true, force: true });
+      return spawnSync('npx', ['--offline', 'dpull', '-q', '-o', `oci:${work}/registry-layout`, `${s.registry}/demo/three:1.0`], { cwd: app, encoding: 'utf8', env: { ...offline, XDG_CACHE_HOME: cache } });
+    };
+    expect(run().status).toBe(0);
+    const [file] = readdirSync(folder).filter((f) => f.startsWith('cli.cjs-'));
+    const { ino } = statSync(`${folder}/${file}`);
+    // Made under the settings a run starts with: taken, not written again.
+    expect(run().status).toBe(0);
+    expect(readdirSync(folder).filter((f) => f.startsWith('cli.cjs-'))).toEqual([file]);
+    expect(statSync(`${folder}/${file}`).ino).toBe(ino);
   });
 
   test("Node's modules load with the code cache Node ships for them: a pull's V8 settings do not turn it down", () => {
