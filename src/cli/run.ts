@@ -3,6 +3,7 @@ import { parseOptions, requestedProgress, requestedRetries, CommanderExit, type 
 import { DEFAULT_TAG } from '../reference/reference.js';
 import type { PullOptions } from '../pull/pull.js';
 import { planPulls, pullLabel, type PlannedPull } from './pull-plan.js';
+import { keepSettingsForEngineStreams } from '../v8-settings.js';
 import { exitCodeOf, failureList, Interrupted, runPulls } from './run-pulls.js';
 import { describeFailure } from '../errors.js';
 import { isLoopback } from '../engine/address.js';
@@ -80,6 +81,7 @@ export async function runCli(args: string[], given: CliIO): Promise<number> {
     plans = planPulls(options.images, options, pullOptions(options, io.env));
     const output = plans[0]?.prepared.output;
     if (output !== undefined) checkOutputFor(plans.length, output);
+    if (plans.some((plan) => plan.prepared.output === undefined)) keepSettingsForEngineStreams();
   } catch (err) {
     const failure = describeFailure(err);
     if (mode === undefined) {
