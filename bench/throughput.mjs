@@ -6,10 +6,14 @@
 // archive (dpull's docker-archive, crane's tarball, skopeo's docker-archive), and dpull --load into
 // the stack's dockerd beside the engine's own docker pull. Wall and CPU seconds,
 // CPU per GB and peak RSS (bench/rusage.py), median of the runs, the tools interleaved; dpull's
-// archive cache emptied before each of its runs. Each tool in the same clean environment.
+// archive cache emptied before each of its runs. Each tool in the same clean environment. The
+// same pulls over HTTPS too (not a goal of #32's, which is the loopback's plain HTTP; real
+// registries are HTTPS): a reference registry of the bench's own serves the same storage with the
+// stack's CA-signed certificate, each tool given that CA its own way.
 //   bash scripts/test-stack.sh up && node bench/throughput.mjs [--write]   (BENCH_RUNS, default 3)
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, copyFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { cpus, tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { writeSection } from './benchmarks-file.mjs';
@@ -27,6 +31,34 @@ for (const tool of ['crane', 'skopeo']) {
 const work = mkdtempSync(`${tmpdir()}/dpull-bench-throughput-`);
 process.on('exit', () => rmSync(work, { recursive: true, force: true }));
 const measure = (command, args, env = {}) => measureRun(work, command, args, env);
+
+// The HTTPS registry: the stack's storage, the stack's server certificate (for its REGISTRY_HOST,
+// in /etc/hosts), on a port nobody holds.
+const stackDir = process.env.DPULL_STACK_DIR ?? '/tmp/dpull-stack';
+const certs = stack.DPULL_TEST_REGISTRY_CERTS;
+const tlsPort = await new Promise((resolve) => {
+  const server = createServer().listen(0, '127.0.0.1', () => {
+    const { port } = server.address();
+    server.close(() => resolve(port));
+  });
+});
+const tlsRegistry = `${stack.DPULL_TEST_REGISTRY_HOST}:${tlsPort}`;
+writeFileSync(`${work}/tls-registry.yml`, [
+  'version: 0.1',
+  'log: { level: error, accesslog: { disabled: true } }',
+  `storage: { filesystem: { rootdirectory: ${stackDir}/registry/data } }`,
+  `http: { addr: 127.0.0.1:${tlsPort}, secret: bench, tls: { certificate: ${certs}/server-cert.pem, key: ${certs}/server-key.pem } }`,
+].join('\n'));
+const tlsServer = spawn('docker-registry', ['serve', `${work}/tls-registry.yml`], { stdio: 'ignore' });
+process.on('exit', () => tlsServer.kill());
+// dpull reads certs.d folders (DPULL_CERTS_D), skopeo a folder of *.crt, crane the CA file Go is named.
+mkdirSync(`${work}/certs.d/${tlsRegistry}`, { recursive: true });
+copyFileSync(`${certs}/ca.pem`, `${work}/certs.d/${tlsRegistry}/ca.crt`);
+for (let tries = 0; spawnSync('curl', ['-fsS', '-o', '/dev/null', '--cacert', `${certs}/ca.pem`, `https://${tlsRegistry}/v2/`]).status !== 0; tries++) {
+  if (tries > 100) throw new Error(`the HTTPS registry at ${tlsRegistry} did not start`);
+  await new Promise((resolve) => setTimeout(resolve, 100));
+}
+const overHttps = { dpull: { DPULL_CERTS_D: `${work}/certs.d` }, crane: { SSL_CERT_FILE: `${certs}/ca.pem` }, skopeo: ['--src-cert-dir', `${work}/certs.d/${tlsRegistry}`] };
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 const dpull = (ref, output, env = {}) => {
@@ -47,7 +79,18 @@ const formats = {
     'crane 0.20': (ref, d) => measure(`${anchors}/bin/crane`, ['pull', '--insecure', ref, `${d}.tar`]),
     'skopeo 1.18': (ref, d) => measure(`${anchors}/bin/skopeo`, ['copy', '--quiet', '--src-tls-verify=false', `docker://${ref}`, `docker-archive:${d}.tar:${ref}`]),
   },
+  'OCI layout, HTTPS': {
+    dpull: (ref, d) => dpull(ref, `oci:${d}`, overHttps.dpull),
+    'crane 0.20': (ref, d) => measure(`${anchors}/bin/crane`, ['pull', '--format=oci', ref, d], overHttps.crane),
+    'skopeo 1.18': (ref, d) => measure(`${anchors}/bin/skopeo`, ['copy', '--quiet', ...overHttps.skopeo, `docker://${ref}`, `oci:${d}`]),
+  },
+  'archive, HTTPS': {
+    dpull: (ref, d) => dpull(ref, `docker-archive:${d}.tar`, overHttps.dpull),
+    'crane 0.20': (ref, d) => measure(`${anchors}/bin/crane`, ['pull', ref, `${d}.tar`], overHttps.crane),
+    'skopeo 1.18': (ref, d) => measure(`${anchors}/bin/skopeo`, ['copy', '--quiet', ...overHttps.skopeo, `docker://${ref}`, `docker-archive:${d}.tar:${ref}`]),
+  },
 };
+const isHttps = (format) => format.endsWith(', HTTPS');
 const images = [
   { repository: 'bench/big', layers: 8, bytes: 18_000_000 },
   { repository: 'bench/huge', layers: 10, bytes: 150_000_000 },
@@ -71,7 +114,7 @@ for (const image of images) {
       for (const [tool, make] of Object.entries(tools)) {
         const dest = `${work}/out`;
         console.error(`throughput: ${label}, ${format}, ${tool}, run ${i + 1}`);
-        results[tool].push(make(ref, dest));
+        results[tool].push(make(isHttps(format) ? `${tlsRegistry}/${image.repository}:1.0` : ref, dest));
         rmSync(dest, { recursive: true, force: true });
         rmSync(`${dest}.tar`, { force: true });
       }
@@ -80,7 +123,7 @@ for (const image of images) {
     for (const [tool, r] of Object.entries(m)) {
       rows.push(`| ${label} | ${format} | ${tool} | ${r.wall.toFixed(2)} | ${(r.wall / m['crane 0.20'].wall).toFixed(2)}× | ${r.cpu.toFixed(2)} | ${(r.cpu / (size / 1e9)).toFixed(2)} | ${r.rssMb.toFixed(0)} |`);
     }
-    summary.push({ label, format, wallVsCrane: m.dpull.wall / m['crane 0.20'].wall, wallVsSkopeo: m.dpull.wall / m['skopeo 1.18'].wall, rss: m.dpull.rssMb });
+    summary.push({ label, format, https: isHttps(format), wallVsCrane: m.dpull.wall / m['crane 0.20'].wall, wallVsSkopeo: m.dpull.wall / m['skopeo 1.18'].wall, rss: m.dpull.rssMb });
   }
   const loaded = { dpull: [], 'docker pull': [] };
   for (let i = 0; i < RUNS; i++) {
@@ -98,9 +141,11 @@ for (const image of images) {
   summary.push({ label, format: '--load', rss: lm.dpull.rssMb });
 }
 
+const https = summary.filter((s) => s.https);
+summary.splice(0, summary.length, ...summary.filter((s) => !s.https)); // the goals: plain HTTP
 const rss = summary.map((s) => s.rss);
 const table = [
-  `Measured ${new Date().toISOString().slice(0, 10)} on ${cpus().length} × ${cpus()[0].model.trim()}, Node ${process.version}; median of ${RUNS} runs, the tools interleaved; from the stack's loopback registry. An archive is dpull's docker-archive, crane's tarball (\`crane pull\`), skopeo's docker-archive. \`${DIGEST_THREAD}\` is dpull with its digest thread asked for (not the default; the goals are dpull's default).`,
+  `Measured ${new Date().toISOString().slice(0, 10)} on ${cpus().length} × ${cpus()[0].model.trim()}, Node ${process.version}; median of ${RUNS} runs, the tools interleaved; from the stack's loopback registry (plain HTTP), and from the same storage over HTTPS (\`, HTTPS\`: a reference registry with a certificate of the stack's CA, which each tool is given). An archive is dpull's docker-archive, crane's tarball (\`crane pull\`), skopeo's docker-archive. \`${DIGEST_THREAD}\` is dpull with its digest thread asked for (not the default; the goals are dpull's default).`,
   '',
   '| image | into | tool | wall s | × crane | CPU s | CPU s per GB | peak RSS MB |',
   '| --- | --- | --- | --- | --- | --- | --- | --- |',
@@ -115,6 +160,7 @@ const table = [
   'Goals (issue #32):',
   `- wall time ≤ 1.0× crane's and below skopeo 1.18's: ${summary.filter((s) => s.format !== '--load').map((s) => `${s.label} ${s.format} **${s.wallVsCrane.toFixed(2)}×** crane (${s.wallVsSkopeo.toFixed(2)}× skopeo)`).join('; ')} — ${summary.filter((s) => s.format !== '--load').every((s) => s.wallVsCrane <= 1 && s.wallVsSkopeo < 1) ? 'met' : 'not met'}`,
   `- peak RSS ≤ 64 MB (into a layout, an archive, and --load), the 1.5 GB image within 5 MB of the 145 MB one: ${['OCI layout', 'archive', '--load'].map((format) => `${format} **${summary.filter((s) => s.format === format).map((s) => s.rss.toFixed(0)).join(' / ')} MB**`).join(', ')} — ${Math.max(...rss) <= 64 && Math.max(...summary.filter((s) => s.label === summary.at(-1).label).map((s) => s.rss)) - Math.max(...summary.filter((s) => s.label === summary[0].label).map((s) => s.rss)) <= 5 ? 'met' : 'not met'}`,
+  `- (not a goal: over HTTPS) peak RSS ${https.map((s) => `${s.label} ${s.format} **${s.rss.toFixed(0)} MB**, ${s.wallVsCrane.toFixed(2)}× crane's wall`).join('; ')}`,
 ].join('\n');
 console.log(table);
 if (process.argv.includes('--write')) writeSection('Throughput: dpull --output vs crane and skopeo 1.18', table);
