@@ -109,9 +109,12 @@ export class RegistryClient {
   private secure(): { secureContext: SecureContext; rejectUnauthorized: boolean } {
     if (this.tlsOptions !== undefined) return this.tlsOptions;
     this.tlsSettings = registryTls(this.domain, this.env);
-    const { ca, cert, key } = this.tlsSettings;
+    const { extraCa, cert, key } = this.tlsSettings;
     try {
-      this.tlsOptions = { secureContext: tls().createSecureContext({ ca, ...(cert && key && { cert, key }) }), rejectUnauthorized: !this.insecure };
+      const secureContext = tls().createSecureContext(cert && key ? { cert, key } : {});
+      const more = extraCa.filter((pem) => pem !== '').join('\n');
+      if (more !== '') secureContext.context.addCACert(more);
+      this.tlsOptions = { secureContext, rejectUnauthorized: !this.insecure };
     } catch (err) {
       throw usageError(`the certificates for ${this.domain} (${this.tlsSettings.certsDirs.join(', ')}) cannot be used: ${clip((err as Error).message, 120)}`);
     }

@@ -44,6 +44,21 @@ describe('a registry whose certificate a private CA signed', () => {
     expect(run.code).toBe(0);
   });
 
+  test("a CA in one registry's certs.d folder is trusted for it alone, also within one command", async () => {
+    // Both registries have certificates the same CA signed; only the first has it in certs.d.
+    // (Each registry's secure context adds its CAs to a copy of Node's shared store of roots.)
+    const other = `${s.tlsTokenRegistry}/private/three:1.0`;
+    const run = await runDpull(['--no-tty', '-o', `oci:${scratchDir('dpull-oci-')}/out`, image(), other], {
+      DOCKER_HOST: 'unix:///nonexistent/docker.sock',
+      DOCKER_AUTH_CONFIG: auth(),
+      DPULL_CERTS_D: certsD(s.tlsRegistry, ['ca.pem']),
+    });
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(/^dpull: 1 of 2 pulls failed:$/m);
+    expect(run.stderr).toContain(`${other}: cannot reach the registry ${s.tlsTokenRegistry} (https://${s.tlsTokenRegistry}): TLS: its certificate is not trusted`);
+    expect(run.stderr).not.toContain(`${image()}: `);
+  });
+
   test.each(['SSL_CERT_FILE', 'NODE_EXTRA_CA_CERTS'])('its CA in %s: pulled', async (variable) => {
     const run = await pull(image(), { DOCKER_AUTH_CONFIG: auth(), [variable]: join(s.registryCerts, 'ca.pem') });
     expect(run.stderr).toBe('');
