@@ -50,6 +50,7 @@ writeFileSync(`${work}/tls-registry.yml`, [
   `http: { addr: 127.0.0.1:${tlsPort}, secret: bench, tls: { certificate: ${certs}/server-cert.pem, key: ${certs}/server-key.pem } }`,
 ].join('\n'));
 const tlsServer = spawn('docker-registry', ['serve', `${work}/tls-registry.yml`], { stdio: 'ignore' });
+tlsServer.unref(); // (the bench ends when its work does; the registry with it)
 process.on('exit', () => tlsServer.kill());
 // dpull reads certs.d folders (DPULL_CERTS_D), skopeo a folder of *.crt, crane the CA file Go is named.
 mkdirSync(`${work}/certs.d/${tlsRegistry}`, { recursive: true });
