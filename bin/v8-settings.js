@@ -20,11 +20,11 @@ const settings = [
 // V8's young generation stays at its first size (1 MB a half) instead of doubling each time
 // enough of it outlives a collection: what a pull leaves per read or per event (a view, a
 // callback's objects) is garbage by the next one, and the doublings were peak memory for nothing.
-// Issue #32 (bench/throughput.mjs, the 1.5 GB image into a layout): 56.7 → 55.5 MB over HTTP,
-// 64.1 → 59.6 MB over HTTPS (a read per 16 kB record); a flood of 570 000 events 62.6 → 57.3 MB;
-// into containerd 123 → 113 MB (145 MB image); CPU the same in each. (The limit,
-// --max-semi-space-size, is read only as V8 starts. While Node loads a module, the default: a
-// scavenge then may double it once.)
+// Issue #32 (by hand, interleaved; BENCHMARKS.md): the 1.5 GB image into a layout over HTTPS
+// 64.1 → 61.0 MB (a read per 16 kB record), over HTTP ~1 MB less; a flood of 570 000 events
+// 61.6 → 55.9 MB; into containerd (145 MB image) 120–125 → 115–117 MB; CPU the same in each.
+// (The limit, --max-semi-space-size, is read only as V8 starts. While Node loads a module, the
+// default: a scavenge then may double it once — set before Node starts, HTTPS gave 59.6 MB.)
 settings.push(['--semi-space-growth-factor=1', '--semi-space-growth-factor=2']);
 // Node ≥ 22's V8 adds Maglev (on x64 and arm64), a compiler between the baseline and the
 // optimizing one: a pull runs most of its code a few hundred times, where Maglev's compiling
