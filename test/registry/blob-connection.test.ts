@@ -42,13 +42,13 @@ async function serve(answer: (socket: net.Socket, request: string) => void | Pro
   return { url: (path = '/v2/x/blobs/sha256:1') => new URL(`http://127.0.0.1:${(server.address() as net.AddressInfo).port}${path}`), stats };
 }
 
-/** `serve` over plain HTTP or TLS (a certificate for localhost): the URL to ask and the secure context that trusts it. */
+/** `serve` over plain HTTP or TLS (a certificate for localhost): its counts, and a request to it with the secure context that trusts it. */
 async function serveOver(over: string, answer: (socket: net.Socket, request: string) => void | Promise<void>) {
   const tlsServer = over === 'TLS' ? tlsKeyAndCert() : undefined;
   const server = await serve(answer, tlsServer && ((onSocket) => tls.createServer(tlsServer, onSocket)));
   const secure = tlsServer && { secureContext: tls.createSecureContext({ ca: tlsServer.cert }), rejectUnauthorized: true };
   const url = (path?: string) => new URL(server.url(path).href.replace('http://127.0.0.1', tlsServer ? 'https://localhost' : 'http://127.0.0.1'));
-  return { url, stats: server.stats, ask: (extra: Partial<DirectRequest> = {}) => request(url(), { ...(secure && { secure }), ...extra }) };
+  return { stats: server.stats, ask: (extra: Partial<DirectRequest> = {}) => request(url(), { ...(secure && { secure }), ...extra }) };
 }
 
 const pool = () => {
@@ -224,18 +224,12 @@ test('no answer: the timeout ends the wait (ETIMEDOUT); an abort ends it with it
 });
 
 test('over TLS, the registry\'s own CA in the secure context: the bytes', async () => {
-  const { key, cert } = tlsKeyAndCert();
   const content = randomBytes(1 << 20);
-  const server = await serve(
-    (socket) => void socket.write(Buffer.concat([Buffer.from(`HTTP/1.1 200 OK\r\nContent-Length: ${content.length}\r\n\r\n`), content])),
-    (onSocket) => tls.createServer({ key, cert }, onSocket),
-  );
-  const url = new URL(server.url().href.replace('http://127.0.0.1', 'https://localhost'));
-  const secure = { secureContext: tls.createSecureContext({ ca: cert }), rejectUnauthorized: true };
-  expect((await readBody(await pool().get(request(url, { secure })))).equals(content)).toBe(true);
+  const server = await serveOver('TLS', (socket) => void socket.write(Buffer.concat([Buffer.from(`HTTP/1.1 200 OK\r\nContent-Length: ${content.length}\r\n\r\n`), content])));
+  expect((await readBody(await pool().get(server.ask()))).equals(content)).toBe(true);
   // Not trusted without it: the certificate error as node:http gives it.
   const untrusted = { secureContext: tls.createSecureContext({}), rejectUnauthorized: true };
-  await expect(pool().get(request(url, { secure: untrusted }))).rejects.toMatchObject({ code: 'DEPTH_ZERO_SELF_SIGNED_CERT' });
+  await expect(pool().get(server.ask({ secure: untrusted }))).rejects.toMatchObject({ code: 'DEPTH_ZERO_SELF_SIGNED_CERT' });
 });
 
 /** A TLS server's key and certificate (CN and name localhost), made once. */
@@ -249,12 +243,8 @@ function tlsKeyAndCert() {
 
 test.each(['plain HTTP', 'TLS'])('over %s, a writer slower than the wire that pauses at every chunk: reading stops when every buffer is held and goes on when one is free', async (over) => {
   const content = randomBytes(8 << 20);
-  const answer = (socket: net.Socket) => void socket.write(Buffer.concat([Buffer.from(`HTTP/1.1 200 OK\r\nContent-Length: ${content.length}\r\n\r\n`), content]));
-  const tlsServer = over === 'TLS' ? tlsKeyAndCert() : undefined;
-  const server = await serve(answer, tlsServer && ((onSocket) => tls.createServer(tlsServer, onSocket)));
-  const url = new URL(server.url().href.replace('http://127.0.0.1', tlsServer ? 'https://localhost' : 'http://127.0.0.1'));
-  const secure = tlsServer && { secureContext: tls.createSecureContext({ ca: tlsServer.cert }), rejectUnauthorized: true };
-  const body = await pool().get(request(url, { ...(secure && { secure }) }));
+  const server = await serveOver(over, (socket) => void socket.write(Buffer.concat([Buffer.from(`HTTP/1.1 200 OK\r\nContent-Length: ${content.length}\r\n\r\n`), content])));
+  const body = await pool().get(server.ask());
   const copies: Buffer[] = [];
   const held: { view: Buffer; end: number; at: number }[] = [];
   let offset = 0;
