@@ -47,8 +47,8 @@ async function serveOver(over: string, answer: (socket: net.Socket, request: str
   const tlsServer = over === 'TLS' ? tlsKeyAndCert() : undefined;
   const server = await serve(answer, tlsServer && ((onSocket) => tls.createServer(tlsServer, onSocket)));
   const secure = tlsServer && { secureContext: tls.createSecureContext({ ca: tlsServer.cert }), rejectUnauthorized: true };
-  const url = (path?: string) => new URL(server.url(path).href.replace('http://127.0.0.1', tlsServer ? 'https://localhost' : 'http://127.0.0.1'));
-  return { stats: server.stats, ask: (extra: Partial<DirectRequest> = {}) => request(url(), { ...(secure && { secure }), ...extra }) };
+  const url = new URL(server.url().href.replace('http://127.0.0.1', tlsServer ? 'https://localhost' : 'http://127.0.0.1'));
+  return { stats: server.stats, ask: (extra: Partial<DirectRequest> = {}) => request(url, { ...(secure && { secure }), ...extra }) };
 }
 
 const pool = () => {
