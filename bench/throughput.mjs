@@ -126,19 +126,20 @@ const overHttpsSummary = []; // and over HTTPS, reported beside them
 const dockerHost = stack.DPULL_TEST_DOCKER_HOST;
 const docker = (...args) => spawnSync('docker', ['-H', dockerHost, ...args], { stdio: 'ignore' });
 const loads = [];
-let warmedUp = false;
+/** One run of a tool's pull of `repository` in `format` (over HTTPS from the bench's registry), its output removed after. */
+const runOnce = (format, make, repository) => {
+  const dest = `${work}/out`;
+  const https = isHttps(format);
+  const result = withRegistryCpu(https ? tlsServer.pid : plainRegistryPid, () => make(`${https ? tlsRegistry : registry}/${repository}:1.0`, dest));
+  rmSync(dest, { recursive: true, force: true });
+  rmSync(`${dest}.tar`, { force: true });
+  return result;
+};
 for (const image of images) {
   const size = await pushBigImage(registry, image.repository, image.layers, image.bytes);
-  if (!warmedUp) {
+  if (image === images[0]) {
     // One round of every tool first, not measured: dpull's code cache made, each program read from disk once.
-    for (const [format, tools] of Object.entries(formats)) {
-      for (const make of Object.values(tools)) {
-        make(`${isHttps(format) ? tlsRegistry : registry}/${image.repository}:1.0`, `${work}/warm-up`);
-        rmSync(`${work}/warm-up`, { recursive: true, force: true });
-        rmSync(`${work}/warm-up.tar`, { force: true });
-      }
-    }
-    warmedUp = true;
+    for (const [format, tools] of Object.entries(formats)) for (const make of Object.values(tools)) runOnce(format, make, image.repository);
   }
   const ref = `${registry}/${image.repository}:1.0`;
   const label = `${image.layers} × ${(image.bytes / 1e6).toFixed(0)} MB (${(size / 1e6).toFixed(0)} MB)`;
@@ -146,11 +147,8 @@ for (const image of images) {
     const results = Object.fromEntries(Object.keys(tools).map((t) => [t, []]));
     for (let i = 0; i < RUNS; i++) {
       for (const [tool, make] of Object.entries(tools)) {
-        const dest = `${work}/out`;
         console.error(`throughput: ${label}, ${format}, ${tool}, run ${i + 1}`);
-        results[tool].push(withRegistryCpu(isHttps(format) ? tlsServer.pid : plainRegistryPid, () => make(isHttps(format) ? `${tlsRegistry}/${image.repository}:1.0` : ref, dest)));
-        rmSync(dest, { recursive: true, force: true });
-        rmSync(`${dest}.tar`, { force: true });
+        results[tool].push(runOnce(format, make, image.repository));
       }
     }
     // (The floor per run, then its median: a run's own tool and registry CPU together.)
